@@ -1,0 +1,1 @@
+"""Implemented activities, participants, outputs and lessons learned (a later issue)."""

@@ -1,0 +1,150 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
+
+
+@admin.register(CountryProgramme)
+class CountryProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "country", "language", "facilitator_list"]
+    search_fields = ["name", "country"]
+    filter_horizontal = ["facilitators"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("facilitators")
+
+    @admin.display(description=_("facilitators"))
+    def facilitator_list(self, obj):
+        return ", ".join(o.acronym for o in obj.facilitators.all())
+
+
+@admin.register(RightsholderGroup)
+class RightsholderGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_local", "code", "order"]
+    search_fields = ["name", "name_local"]
+
+    def has_add_permission(self, request):
+        return False  # the five groups are fixed (data migration)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ["acronym", "name", "name_local", "kind", "country_programme", "cop_count"]
+    list_filter = ["kind", "country_programme"]
+    search_fields = ["acronym", "name", "name_local"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("country_programme")
+            .annotate(n_cops=Count("memberships"))
+        )
+
+    @admin.display(description=_("CoPs"), ordering="n_cops")
+    def cop_count(self, obj):
+        return obj.n_cops
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organisation"]
+
+
+class CoPPhaseInline(admin.TabularInline):
+    model = CoPPhase
+    extra = 0
+
+
+@admin.register(CoP)
+class CoPAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "country_programme", "status", "group_list", "member_list"]
+    list_filter = ["status", "country_programme", "rightsholder_groups"]
+    search_fields = ["name", "code", "domain", "organisations__acronym", "organisations__name"]
+    prepopulated_fields = {"code": ["name"]}
+    filter_horizontal = ["rightsholder_groups"]
+    inlines = [MembershipInline, CoPPhaseInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("country_programme")
+            .prefetch_related("rightsholder_groups", "memberships__organisation")
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, _dup = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False
+
+    @admin.display(description=_("rightsholder groups"))
+    def group_list(self, obj):
+        return ", ".join(g.name for g in obj.rightsholder_groups.all())
+
+    @admin.display(description=_("members"))
+    def member_list(self, obj):
+        return ", ".join(m.organisation.acronym for m in obj.memberships.all())
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["organisation", "cop", "role", "joined_on", "left_on"]
+    list_filter = ["role", "cop__country_programme", "cop"]
+    search_fields = ["organisation__acronym", "organisation__name", "cop__name"]
+    autocomplete_fields = ["organisation", "cop"]
+    date_hierarchy = "joined_on"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation", "cop")
+
+
+@admin.register(CoPPhase)
+class CoPPhaseAdmin(admin.ModelAdmin):
+    list_display = ["cop", "number", "title", "starts_on", "ends_on"]
+    list_filter = ["cop"]
+    search_fields = ["title", "cop__name"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    list_display = [
+        "username",
+        "get_full_name",
+        "email",
+        "role",
+        "organisation",
+        "country_programme",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = ["role", "country_programme", "is_staff", "is_active", "is_superuser"]
+    search_fields = ["username", "first_name", "last_name", "email", "organisation__acronym"]
+    autocomplete_fields = ["organisation"]
+    filter_horizontal = ["affiliations", "groups", "user_permissions"]
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        (
+            _("Role in the programme"),
+            {"fields": ["role", "organisation", "affiliations", "country_programme", "preferred_language"]},
+        ),
+    )
+    add_fieldsets = DjangoUserAdmin.add_fieldsets + (
+        (
+            _("Role in the programme"),
+            {"fields": ["email", "first_name", "last_name", "role", "organisation", "country_programme"]},
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation", "country_programme")
+
+
+admin.site.site_header = _("CCoP portal administration")
+admin.site.site_title = _("CCoP portal")
+admin.site.index_title = _("Programmes, CoPs, proposals and grants")

@@ -1,0 +1,73 @@
+from django.contrib import admin
+from django.db.models import DecimalField, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from ccop import money
+
+from .models import Fund, Grant
+
+
+@admin.register(Fund)
+class FundAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "country_programme",
+        "currency",
+        "ceiling_display",
+        "approved_display",
+        "remaining_display",
+        "opens_on",
+        "closes_on",
+    ]
+    list_filter = ["country_programme", "currency"]
+    search_fields = ["name", "description"]
+    date_hierarchy = "opens_on"
+
+    def get_queryset(self, request):
+        zero = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("country_programme")
+            .annotate(approved=Coalesce(Sum("grants__amount"), zero))
+        )
+
+    @admin.display(description=_("ceiling"), ordering="ceiling")
+    def ceiling_display(self, obj):
+        return money.format_money(obj.ceiling, obj.currency)
+
+    @admin.display(description=_("approved"), ordering="approved")
+    def approved_display(self, obj):
+        return money.format_money(obj.approved, obj.currency)
+
+    @admin.display(description=_("remaining"))
+    def remaining_display(self, obj):
+        return money.format_money(obj.ceiling - obj.approved, obj.currency)
+
+
+@admin.register(Grant)
+class GrantAdmin(SimpleHistoryAdmin):
+    """Grants are created by approving a proposal, never by hand; nobody edits one here."""
+
+    list_display = ["proposal", "fund", "amount_display", "approved_by", "approved_at", "pdf_sha256"]
+    list_filter = ["fund", "fund__country_programme"]
+    search_fields = ["proposal__title", "proposal__cop__name"]
+    date_hierarchy = "approved_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("proposal__cop", "fund", "approved_by")
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return money.format_money(obj.amount, obj.currency)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

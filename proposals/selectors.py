@@ -1,0 +1,89 @@
+"""Reads that several places need, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from ccop import money
+from ccop.models import Membership, User
+
+from .models import BudgetLine, Proposal
+
+
+def proposals_for_user(user) -> QuerySet[Proposal]:
+    """Every proposal this user may see (DESIGN rule 6); another organisation's answers 404."""
+    qs = Proposal.objects.select_related("cop", "cop__country_programme", "fund", "phase")
+    if not (user and user.is_authenticated and user.is_active):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if user.role == User.Role.FACILITATOR:
+        return qs.filter(cop__country_programme_id=user.country_programme_id)
+    if user.role == User.Role.COMMITTEE_MEMBER:
+        if user.country_programme_id is None:
+            return qs
+        return qs.filter(cop__country_programme_id=user.country_programme_id)
+    if user.role == User.Role.GRANTEE_STAFF and user.organisation_id:
+        member = Membership.objects.filter(cop_id=OuterRef("cop_id"), organisation_id=user.organisation_id)
+        return qs.filter(Exists(member))
+    return qs.none()
+
+
+@dataclass
+class BudgetSummary:
+    """A proposal's budget, derived from its lines: never typed in, always `Decimal`."""
+
+    fund_currency: str
+    by_currency: dict[str, Decimal] = field(default_factory=dict)
+    by_category: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    by_activity: dict[int | None, dict[str, Decimal]] = field(default_factory=dict)
+    rates: dict[str, Decimal] = field(default_factory=dict)
+    line_count: int = 0
+
+    @property
+    def missing_rates(self) -> list[str]:
+        return sorted(c for c in self.by_currency if c != self.fund_currency and c not in self.rates)
+
+    @property
+    def total_in_fund_currency(self) -> Decimal | None:
+        """None while a currency has no recorded rate."""
+        if self.missing_rates:
+            return None
+        return money.total_in(self.fund_currency, self.by_currency, self.rates)
+
+    def convert_group(self, amounts: dict[str, Decimal]) -> Decimal | None:
+        try:
+            return money.total_in(self.fund_currency, amounts, self.rates)
+        except money.MoneyError:
+            return None
+
+
+def budget_summary(proposal: Proposal, lines=None) -> BudgetSummary:
+    """Totals per currency, per category and per activity. Two queries, whatever the size."""
+    if lines is None:
+        lines = BudgetLine.objects.filter(proposal=proposal).only(
+            "quantity", "unit_cost", "currency", "category", "activity_id"
+        )
+    rates = {r.currency: r.rate for r in proposal.exchange_rates.all()}
+    by_currency: dict[str, Decimal] = defaultdict(lambda: money.ZERO)
+    by_category: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: money.ZERO))
+    by_activity: dict[int | None, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: money.ZERO))
+    count = 0
+    for line in lines:
+        total = line.total
+        by_currency[line.currency] += total
+        by_category[line.category][line.currency] += total
+        by_activity[line.activity_id][line.currency] += total
+        count += 1
+    return BudgetSummary(
+        fund_currency=proposal.fund.currency,
+        by_currency=dict(by_currency),
+        by_category={k: dict(v) for k, v in by_category.items()},
+        by_activity={k: dict(v) for k, v in by_activity.items()},
+        rates=rates,
+        line_count=count,
+    )

@@ -1,0 +1,733 @@
+"""The proposal domain API: every way in (portal pages, admin, admin actions, imports, commands,
+the shell) changes proposals through these functions, which check the rules of DESIGN.md:
+
+1. two-grantee rule (`proposal_submit`, voiding by content digest in `proposal_endorse`)
+2. ceiling (`proposal_approve` -> `grants.services.grant_award`, fund row locked)
+3. workflow (`TRANSITIONS`, `_transition`)
+4. freeze (`proposal_assert_editable`, `Decision.approved_version`)
+5. conflict of interest (`permissions.has_conflict`, checked by review and decisions)
+
+Documented in docs/domain.md. Every function runs in one transaction and records who and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ccop import money
+from ccop.errors import NotAllowed, RuleViolation, StaleEdit
+from ccop.models import CoP, Membership, Organisation, User
+from ccop.permissions import is_active_user, is_facilitator_of, is_grantee_staff_of
+from grants.models import Fund
+from grants.services import fund_check_amount, grant_award
+
+from . import permissions
+from .models import (
+    Applicant,
+    BudgetLine,
+    ConflictDeclaration,
+    Decision,
+    Endorsement,
+    ExpectedParticipation,
+    PlannedActivity,
+    Proposal,
+    Review,
+    Transition,
+)
+from .selectors import budget_summary
+
+S = Proposal.Status
+
+# (from, to) -> the action that makes it. Anything else is refused (DESIGN rule 3).
+TRANSITIONS = {
+    (S.DRAFT, S.SUBMITTED): "submit",
+    (S.REVISION_REQUESTED, S.SUBMITTED): "submit",
+    (S.SUBMITTED, S.UNDER_REVIEW): "start_review",
+    (S.UNDER_REVIEW, S.REVISION_REQUESTED): "request_revision",
+    (S.UNDER_REVIEW, S.APPROVED): "approve",
+    (S.UNDER_REVIEW, S.REJECTED): "reject",
+    (S.DRAFT, S.WITHDRAWN): "withdraw",
+    (S.SUBMITTED, S.WITHDRAWN): "withdraw",
+    (S.UNDER_REVIEW, S.WITHDRAWN): "withdraw",
+    (S.REVISION_REQUESTED, S.WITHDRAWN): "withdraw",
+}
+
+CONTENT_FIELDS = (
+    "title",
+    "problem_analysis",
+    "objectives",
+    "provinces",
+    "starts_on",
+    "ends_on",
+    "budget_option",
+    "phase",
+)
+
+
+# --------------------------------------------------------------------------- content and digest
+
+
+def proposal_snapshot(proposal: Proposal) -> dict:
+    """The proposal's content as plain JSON: what applicants endorse and the committee approves.
+
+    Deterministic (ordered by primary key, decimals as strings) so that its SHA-256 identifies
+    the content. A fixed number of queries, whatever the number of lines."""
+    activities = list(
+        PlannedActivity.objects.filter(proposal=proposal)
+        .prefetch_related("expected_participants__rightsholder_group")
+        .order_by("pk")
+    )
+    activity_index = {a.pk: i for i, a in enumerate(activities)}
+    lines = BudgetLine.objects.filter(proposal=proposal).order_by("pk")
+    return {
+        "proposal": proposal.pk,
+        "cop": proposal.cop.code,
+        "fund": proposal.fund.name,
+        "fund_currency": proposal.fund.currency,
+        "phase": proposal.phase.number if proposal.phase_id else None,
+        "title": proposal.title,
+        "problem_analysis": proposal.problem_analysis,
+        "objectives": proposal.objectives,
+        "target_groups": sorted(proposal.target_groups.values_list("code", flat=True)),
+        "provinces": proposal.provinces,
+        "starts_on": proposal.starts_on.isoformat() if proposal.starts_on else None,
+        "ends_on": proposal.ends_on.isoformat() if proposal.ends_on else None,
+        "budget_option": proposal.budget_option,
+        "applicants": sorted(proposal.applicants.values_list("organisation__acronym", flat=True)),
+        "exchange_rates": {r.currency: str(r.rate) for r in proposal.exchange_rates.order_by("currency")},
+        "activities": [
+            {
+                "title": a.title,
+                "description": a.description,
+                "starts_on": a.starts_on.isoformat() if a.starts_on else None,
+                "ends_on": a.ends_on.isoformat() if a.ends_on else None,
+                "place": a.place,
+                "is_primary": a.is_primary,
+                "agenda": a.agenda,
+                "participants": {p.rightsholder_group.code: p.number for p in a.expected_participants.all()},
+            }
+            for a in activities
+        ],
+        "budget_lines": [
+            {
+                "activity": activity_index.get(line.activity_id),
+                "category": line.category,
+                "description": line.description,
+                "unit": line.unit,
+                "quantity": str(line.quantity),
+                "unit_cost": str(money.quantize(line.unit_cost)),
+                "currency": line.currency,
+                "total": str(line.total),
+            }
+            for line in lines
+        ],
+    }
+
+
+def digest(data: dict) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def proposal_content_digest(proposal: Proposal) -> str:
+    return digest(proposal_snapshot(proposal))
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def proposal_assert_editable(*, proposal: Proposal, acting_user) -> None:
+    """DESIGN rule 4: applicants and facilitators edit drafts and proposals sent back for
+    revision; nobody edits a submitted, decided or withdrawn one."""
+    if proposal.status not in permissions.APPLICANT_EDITABLE:
+        raise RuleViolation(
+            _("This proposal is %(status)s and can no longer be changed.")
+            % {"status": proposal.get_status_display().lower()},
+            code="frozen",
+        )
+    if not permissions.can_edit_proposal(acting_user, proposal):
+        raise NotAllowed(
+            _(
+                "Only staff of an applicant organisation or the programme's facilitators can change this proposal."
+            )
+        )
+
+
+def _check_revision(proposal: Proposal, expected_revision: int | None) -> None:
+    """Raise the revision in the database, refusing if someone saved in between."""
+    query = Proposal.objects.filter(pk=proposal.pk)
+    if expected_revision is not None:
+        query = query.filter(revision=expected_revision)
+    if not query.update(revision=F("revision") + 1, updated_at=timezone.now()):
+        raise StaleEdit(
+            _(
+                "Someone else saved this proposal after you opened it. Your changes were not "
+                "saved; they are still on the page. Reload to see the latest version."
+            )
+        )
+    proposal.refresh_from_db(fields=["revision", "updated_at"])
+
+
+def proposal_check_create(*, cop: CoP, fund: Fund, acting_user: User) -> bool:
+    """Refuse a new proposal for this CoP and fund by this person; True when they create it as
+    staff of a member organisation (which then becomes the lead applicant)."""
+    if fund.country_programme_id != cop.country_programme_id:
+        raise RuleViolation(_("This fund belongs to another country programme."), code="wrong_programme")
+    if not fund.is_open():
+        raise RuleViolation(_("The fund %(fund)s is not open.") % {"fund": fund.name}, code="fund_closed")
+    is_member = bool(
+        is_active_user(acting_user)
+        and acting_user.role == User.Role.GRANTEE_STAFF
+        and acting_user.organisation_id
+        and cop.active_memberships().filter(organisation_id=acting_user.organisation_id).exists()
+    )
+    if not (is_member or is_facilitator_of(acting_user, cop.country_programme_id)):
+        raise NotAllowed(
+            _("Only staff of the CoP's member organisations or its facilitators can start a proposal.")
+        )
+    return is_member
+
+
+def proposal_create(
+    *,
+    cop: CoP,
+    fund: Fund,
+    title: str,
+    acting_user: User,
+    applicants: list[Organisation] | None = None,
+    **content,
+) -> Proposal:
+    """A new draft. Grantee staff create for a CoP their organisation is an active member of
+    (their organisation becomes the lead applicant); facilitators for any CoP of their programme."""
+    is_member = proposal_check_create(cop=cop, fund=fund, acting_user=acting_user)
+    unknown = set(content) - set(CONTENT_FIELDS) - {"target_groups", "is_demo"}
+    if unknown:
+        raise TypeError(f"Unknown proposal fields: {sorted(unknown)}")
+    target_groups = content.pop("target_groups", None)
+    with transaction.atomic():
+        proposal = Proposal(cop=cop, fund=fund, title=title, created_by=acting_user, **content)
+        proposal.full_clean(exclude=["created_by"])
+        proposal._history_user = acting_user
+        proposal.save()
+        if target_groups is not None:
+            proposal.target_groups.set(target_groups)
+        organisations = list(applicants or [])
+        if is_member and acting_user.organisation not in organisations:
+            organisations.insert(0, acting_user.organisation)
+        for i, organisation in enumerate(organisations):
+            _applicant_add(proposal, organisation, acting_user, is_lead=(i == 0))
+    return proposal
+
+
+def proposal_update(
+    *, proposal: Proposal, acting_user: User, data: dict, expected_revision: int | None = None
+) -> Proposal:
+    """Change narrative fields. `expected_revision` (the revision the person loaded) makes a
+    second, stale save fail instead of silently overwriting the first."""
+    unknown = set(data) - set(CONTENT_FIELDS) - {"target_groups"}
+    if unknown:
+        raise TypeError(f"Unknown proposal fields: {sorted(unknown)}")
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        proposal_assert_editable(proposal=proposal, acting_user=acting_user)
+        _check_revision(proposal, expected_revision)
+        data = dict(data)
+        target_groups = data.pop("target_groups", None)
+        for name, value in data.items():
+            setattr(proposal, name, value)
+        proposal.full_clean(exclude=["created_by"])
+        proposal._history_user = acting_user
+        proposal.save()
+        if target_groups is not None:
+            proposal.target_groups.set(target_groups)
+    return proposal
+
+
+def proposal_record_edit(
+    *, proposal: Proposal, acting_user: User, expected_revision: int | None = None
+) -> None:
+    """Check the freeze and raise the revision around an edit made elsewhere (admin inlines,
+    formsets, imports). Call inside the transaction that writes the edit."""
+    locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    proposal_assert_editable(proposal=locked, acting_user=acting_user)
+    _check_revision(proposal, expected_revision)
+
+
+def _applicant_add(
+    proposal: Proposal, organisation: Organisation, acting_user, *, is_lead=False
+) -> Applicant:
+    if not proposal.cop.active_memberships().filter(organisation=organisation).exists():
+        raise RuleViolation(
+            _("%(org)s is not an active member of %(cop)s.")
+            % {"org": organisation.acronym, "cop": proposal.cop.name},
+            code="not_a_member",
+        )
+    applicant = Applicant(proposal=proposal, organisation=organisation, is_lead=is_lead)
+    applicant._history_user = acting_user
+    applicant.save()
+    return applicant
+
+
+def applicant_add(*, proposal: Proposal, organisation: Organisation, acting_user: User) -> Applicant:
+    """Add a member organisation of the CoP as an applicant (voids earlier endorsements)."""
+    with transaction.atomic():
+        proposal_record_edit(proposal=proposal, acting_user=acting_user)
+        if proposal.applicants.filter(organisation=organisation).exists():
+            raise RuleViolation(
+                _("%(org)s is already an applicant.") % {"org": organisation.acronym}, code="duplicate"
+            )
+        return _applicant_add(proposal, organisation, acting_user)
+
+
+def applicant_remove(*, proposal: Proposal, organisation: Organisation, acting_user: User) -> None:
+    with transaction.atomic():
+        proposal_record_edit(proposal=proposal, acting_user=acting_user)
+        for applicant in proposal.applicants.filter(organisation=organisation):
+            applicant._history_user = acting_user
+            applicant.delete()
+
+
+def activity_add(
+    *, proposal: Proposal, acting_user: User, participants: dict | None = None, **fields
+) -> PlannedActivity:
+    """Add a planned co-creation activity; `participants` maps a RightsholderGroup to a number."""
+    with transaction.atomic():
+        proposal_record_edit(proposal=proposal, acting_user=acting_user)
+        activity = PlannedActivity(proposal=proposal, **fields)
+        activity.full_clean()
+        activity._history_user = acting_user
+        activity.save()
+        for group, number in (participants or {}).items():
+            ExpectedParticipation.objects.create(activity=activity, rightsholder_group=group, number=number)
+        return activity
+
+
+def budget_line_add(*, proposal: Proposal, acting_user: User, **fields) -> BudgetLine:
+    with transaction.atomic():
+        proposal_record_edit(proposal=proposal, acting_user=acting_user)
+        line = BudgetLine(proposal=proposal, **fields)
+        budget_line_validate(proposal=proposal, line=line)
+        line._history_user = acting_user
+        line.save()
+        return line
+
+
+def budget_line_validate(*, proposal: Proposal, line: BudgetLine) -> None:
+    """One line's rules that need the fund: its currency must be one the fund accepts."""
+    line.full_clean(exclude=["proposal"])
+    if line.currency not in proposal.fund.accepted_currency_list:
+        raise RuleViolation(
+            {
+                "currency": _("The fund does not accept %(currency)s; use one of %(accepted)s.")
+                % {"currency": line.currency, "accepted": ", ".join(proposal.fund.accepted_currency_list)}
+            },
+            code="currency_not_accepted",
+        )
+
+
+# --------------------------------------------------------------------------- endorsements
+
+
+def valid_endorsement_organisation_ids(proposal: Proposal, content_digest: str | None = None) -> set[int]:
+    """Applicant organisations whose latest endorsement matches the current content."""
+    content_digest = content_digest or proposal_content_digest(proposal)
+    applicant_ids = permissions.applicant_organisation_ids(proposal)
+    return set(
+        proposal.endorsements.filter(
+            content_digest=content_digest, organisation_id__in=applicant_ids
+        ).values_list("organisation_id", flat=True)
+    )
+
+
+def proposal_endorse(*, proposal: Proposal, acting_user: User, comment: str = "") -> Endorsement:
+    """An applicant organisation endorses the proposal as it stands now, through its own staff."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if proposal.status not in permissions.APPLICANT_EDITABLE:
+            raise RuleViolation(
+                _("Only a draft or a proposal sent back for revision can be endorsed."), code="wrong_state"
+            )
+        applicant_ids = permissions.applicant_organisation_ids(proposal)
+        if not is_grantee_staff_of(acting_user, applicant_ids):
+            raise NotAllowed(_("Only staff of an applicant organisation can endorse for their organisation."))
+        endorsement = Endorsement(
+            proposal=proposal,
+            organisation=acting_user.organisation,
+            endorsed_by=acting_user,
+            content_digest=proposal_content_digest(proposal),
+            comment=comment,
+        )
+        endorsement._history_user = acting_user
+        endorsement.save()
+        return endorsement
+
+
+# --------------------------------------------------------------------------- submission
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One missing piece before submission: plain words, and the section where it is fixed."""
+
+    code: str
+    message: str
+    section: str
+
+
+def proposal_submission_problems(proposal: Proposal) -> list[Problem]:
+    """Every reason the proposal cannot be submitted yet (empty when it can)."""
+    problems: list[Problem] = []
+    add = problems.append
+    required = [
+        ("title", _("Give the proposal a title.")),
+        ("problem_analysis", _("Write the problem analysis.")),
+        ("objectives", _("Write the objectives.")),
+        ("provinces", _("Name the provinces where the activities take place.")),
+        ("starts_on", _("Give the project's start date.")),
+        ("ends_on", _("Give the project's end date.")),
+        ("budget_option", _("Choose the budget management option (1 or 2).")),
+    ]
+    for name, message in required:
+        if getattr(proposal, name) in (None, ""):
+            add(Problem(f"missing_{name}", message, name))
+    if not proposal.target_groups.exists():
+        add(
+            Problem(
+                "missing_target_groups", _("Choose at least one target rightsholder group."), "target_groups"
+            )
+        )
+    activities = list(proposal.activities.all())
+    if not activities:
+        add(Problem("no_activities", _("Plan at least one co-creation activity."), "activities"))
+    for activity in activities:
+        if activity.is_primary and not activity.agenda.strip():
+            add(
+                Problem(
+                    "missing_agenda",
+                    _("Write a draft agenda for “%(title)s”.") % {"title": activity.title},
+                    "activities",
+                )
+            )
+    summary = budget_summary(proposal)
+    if not summary.line_count:
+        add(Problem("no_budget", _("Add at least one budget line."), "budget"))
+    for currency in summary.missing_rates:
+        add(
+            Problem(
+                "missing_rate",
+                _("Record the exchange rate from %(currency)s to %(fund)s.")
+                % {"currency": currency, "fund": proposal.fund.currency},
+                "budget",
+            )
+        )
+    accepted = proposal.fund.accepted_currency_list
+    for currency in sorted(set(summary.by_currency) - set(accepted)):
+        add(
+            Problem(
+                "currency_not_accepted",
+                _("The fund does not accept %(currency)s.") % {"currency": currency},
+                "budget",
+            )
+        )
+    total = summary.total_in_fund_currency
+    if total is not None and summary.line_count:
+        try:
+            fund_check_amount(fund=proposal.fund, amount=total)
+        except RuleViolation as exc:
+            add(Problem(exc.code or "budget", exc.messages[0], "budget"))
+    if not proposal.fund.is_open():
+        add(
+            Problem(
+                "fund_closed",
+                _("The fund %(fund)s is not open for proposals today.") % {"fund": proposal.fund.name},
+                "fund",
+            )
+        )
+    problems.extend(_two_grantee_problems(proposal))
+    return problems
+
+
+def _two_grantee_problems(proposal: Proposal) -> list[Problem]:
+    """DESIGN rule 1: two distinct grantee partners, each an active member, have endorsed the
+    content as it is now."""
+    endorsed = valid_endorsement_organisation_ids(proposal)
+    active_members = set(proposal.cop.active_memberships().values_list("organisation_id", flat=True))
+    counted = set(
+        Organisation.objects.filter(
+            pk__in=endorsed & active_members, kind=Organisation.Kind.GRANTEE
+        ).values_list("pk", flat=True)
+    )
+    if len(counted) >= 2:
+        return []
+    problems = []
+    applicants = list(proposal.applicants.select_related("organisation"))
+    if len(applicants) < 2:
+        problems.append(
+            Problem(
+                "too_few_applicants",
+                _(
+                    "A CoP proposal needs at least two grantee partner organisations of the CoP as applicants; it has %(n)s."
+                )
+                % {"n": len(applicants)},
+                "applicants",
+            )
+        )
+    stale = set(proposal.endorsements.values_list("organisation_id", flat=True)) - endorsed
+    for applicant in applicants:
+        org = applicant.organisation
+        if org.pk in counted:
+            continue
+        if org.kind != Organisation.Kind.GRANTEE:
+            message = _("%(org)s is not a grantee partner, so its endorsement does not count.")
+        elif org.pk not in active_members:
+            message = _("%(org)s is no longer an active member of the CoP.")
+        elif org.pk in stale:
+            message = _(
+                "%(org)s endorsed an earlier version; the proposal changed since, so it must endorse again."
+            )
+        else:
+            message = _("%(org)s has not endorsed the proposal yet.")
+        problems.append(Problem("endorsement_missing", message % {"org": org.acronym}, "applicants"))
+    problems.append(
+        Problem(
+            "two_grantee_rule",
+            _("At least two grantee partner organisations must endorse the proposal (now %(n)s).")
+            % {"n": len(counted)},
+            "applicants",
+        )
+    )
+    return problems
+
+
+def _transition(
+    proposal: Proposal, to_status: str, acting_user: User, reason: str = "", amount: Decimal | None = None
+) -> Proposal:
+    """Move a (locked) proposal along the workflow and record who, when and why."""
+    from_status = proposal.status
+    if (from_status, to_status) not in TRANSITIONS:
+        raise RuleViolation(
+            _("A proposal that is %(from)s cannot become %(to)s.")
+            % {"from": S(from_status).label.lower(), "to": S(to_status).label.lower()},
+            code="invalid_transition",
+        )
+    proposal.status = to_status
+    if to_status == S.SUBMITTED:
+        proposal.submitted_at = timezone.now()
+    proposal._history_user = acting_user
+    proposal._change_reason = reason[:100] if reason else TRANSITIONS[(from_status, to_status)]
+    proposal.save(update_fields=["status", "submitted_at", "updated_at"])
+    if amount is not None:
+        reason = (
+            f"{reason}\n\n{_('Amount named')}: {money.format_money(amount, proposal.fund.currency)}".strip()
+        )
+    Transition.objects.create(
+        proposal=proposal, from_status=from_status, to_status=to_status, actor=acting_user, reason=reason
+    )
+    return proposal
+
+
+def _locked(proposal: Proposal) -> Proposal:
+    return Proposal.objects.select_for_update().select_related("cop", "fund").get(pk=proposal.pk)
+
+
+def proposal_submit(*, proposal: Proposal, acting_user: User) -> Proposal:
+    """Submit a draft or a revised proposal. Refused, with every missing piece, unless all of
+    `proposal_submission_problems` is empty (two-grantee rule, fund open, cap, ceiling...)."""
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        if proposal.status not in permissions.APPLICANT_EDITABLE:
+            _transition(proposal, S.SUBMITTED, acting_user)  # raises the workflow's refusal
+        if not permissions.can_submit_proposal(acting_user, proposal):
+            raise NotAllowed(
+                _(
+                    "Only staff of an applicant organisation or the programme's facilitators can submit this proposal."
+                )
+            )
+        problems = proposal_submission_problems(proposal)
+        if problems:
+            raise RuleViolation([RuleViolation(p.message, code=p.code) for p in problems])
+        return _transition(proposal, S.SUBMITTED, acting_user)
+
+
+def _assert_committee(proposal: Proposal, acting_user: User) -> None:
+    if permissions.has_conflict(acting_user, proposal):
+        raise NotAllowed(
+            _(
+                "You are affiliated with an applicant organisation or declared a conflict of interest, so you cannot review or decide this proposal."
+            ),
+            code="conflict_of_interest",
+        )
+    if not permissions.can_decide_proposal(acting_user, proposal):
+        raise NotAllowed(_("Only committee members of this programme can review and decide proposals."))
+
+
+def proposal_start_review(*, proposal: Proposal, acting_user: User) -> Proposal:
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        _assert_committee(proposal, acting_user)
+        return _transition(proposal, S.UNDER_REVIEW, acting_user)
+
+
+def proposal_request_revision(
+    *, proposal: Proposal, acting_user: User, comment: str, amount: Decimal | None = None
+) -> Proposal:
+    """Send back to the applicants with a comment they will see; to fund less than asked,
+    name the amount."""
+    if not (comment or "").strip():
+        raise RuleViolation(
+            _("Write a comment for the applicants: what should they revise?"), code="comment_required"
+        )
+    if amount is not None:
+        amount = money.quantize(amount)
+        if amount <= 0:
+            raise RuleViolation(_("The amount must be greater than zero."), code="amount_not_positive")
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        _assert_committee(proposal, acting_user)
+        return _transition(proposal, S.REVISION_REQUESTED, acting_user, comment.strip(), amount=amount)
+
+
+def proposal_approve(
+    *, proposal: Proposal, acting_user: User, reasons: str, amount: Decimal | None = None
+) -> Decision:
+    """Approve the budget's total in the fund's currency. `amount`, when given, is the total
+    the committee saw; a budget that changed since is refused. Locks the proposal and the fund,
+    checks cap and ceiling (DESIGN rule 2), freezes the approved version with its SHA-256 and
+    creates the grant, all or nothing."""
+    if not (reasons or "").strip():
+        raise RuleViolation(_("Give the committee's reasons for the approval."), code="reasons_required")
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        _assert_committee(proposal, acting_user)
+        if proposal.status != S.UNDER_REVIEW:
+            _transition(proposal, S.APPROVED, acting_user)  # raises the workflow's refusal
+        total = budget_summary(proposal).total_in_fund_currency
+        if total is None or total <= 0:
+            raise RuleViolation(
+                _("The budget has no total in the fund's currency (a rate is missing)."), code="no_total"
+            )
+        if amount is not None and money.quantize(amount) != total:
+            raise RuleViolation(
+                _(
+                    "The budget's total is %(total)s, not %(amount)s. To fund less than asked, request a revision naming the amount."
+                )
+                % {
+                    "total": money.format_money(total, proposal.fund.currency),
+                    "amount": money.format_money(amount, proposal.fund.currency),
+                },
+                code="amount_mismatch",
+            )
+        snapshot = proposal_snapshot(proposal)
+        snapshot["endorsements"] = [
+            {
+                "organisation": e.organisation.acronym,
+                "by": e.endorsed_by.get_full_name() or e.endorsed_by.username,
+                "at": e.endorsed_at.isoformat(),
+            }
+            for e in proposal.endorsements.filter(content_digest=digest(proposal_snapshot(proposal)))
+            .select_related("organisation", "endorsed_by")
+            .order_by("endorsed_at")
+        ]
+        snapshot["total_in_fund_currency"] = str(total)
+        grant_award(fund_id=proposal.fund_id, proposal=proposal, amount=total, acting_user=acting_user)
+        decision = Decision(
+            proposal=proposal,
+            outcome=Decision.Outcome.APPROVED,
+            amount=total,
+            currency=proposal.fund.currency,
+            reasons=reasons.strip(),
+            decided_by=acting_user,
+            approved_version=snapshot,
+            approved_version_sha256=digest(snapshot),
+        )
+        decision._history_user = acting_user
+        decision.save()
+        _transition(proposal, S.APPROVED, acting_user, reasons.strip())
+        return decision
+
+
+def proposal_reject(*, proposal: Proposal, acting_user: User, reason: str) -> Decision:
+    if not (reason or "").strip():
+        raise RuleViolation(
+            _("Give the reason for the rejection; the applicants will read it."), code="reason_required"
+        )
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        _assert_committee(proposal, acting_user)
+        _transition(proposal, S.REJECTED, acting_user, reason.strip())
+        decision = Decision(
+            proposal=proposal,
+            outcome=Decision.Outcome.REJECTED,
+            currency=proposal.fund.currency,
+            reasons=reason.strip(),
+            decided_by=acting_user,
+        )
+        decision._history_user = acting_user
+        decision.save()
+        return decision
+
+
+def proposal_withdraw(*, proposal: Proposal, acting_user: User, reason: str = "") -> Proposal:
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        if proposal.status in permissions.WITHDRAWABLE and not permissions.can_withdraw_proposal(
+            acting_user, proposal
+        ):
+            raise NotAllowed(
+                _(
+                    "Only staff of an applicant organisation or the programme's facilitators can withdraw this proposal."
+                )
+            )
+        return _transition(proposal, S.WITHDRAWN, acting_user, reason.strip())
+
+
+# --------------------------------------------------------------------------- committee
+
+
+def conflict_declare(*, proposal: Proposal, member: User, reason: str) -> ConflictDeclaration:
+    if not is_active_user(member):
+        raise NotAllowed(_("Sign in to declare a conflict of interest."))
+    if not (reason or "").strip():
+        raise RuleViolation(_("Say what the conflict of interest is."), code="reason_required")
+    declaration, _created = ConflictDeclaration.objects.get_or_create(
+        proposal=proposal, member=member, defaults={"reason": reason.strip()}
+    )
+    return declaration
+
+
+def review_check(*, proposal: Proposal, reviewer: User) -> None:
+    """Refuse a review by someone with a conflict or without a seat on the committee, or of a
+    proposal that is not submitted or under review."""
+    _assert_committee(proposal, reviewer)
+    if proposal.status not in {S.SUBMITTED, S.UNDER_REVIEW}:
+        raise RuleViolation(
+            _("Only a submitted proposal or one under review can be reviewed."), code="wrong_state"
+        )
+
+
+def review_record(
+    *, proposal: Proposal, reviewer: User, recommendation: str, comment: str = "", score: int | None = None
+) -> Review:
+    """A committee member's review; refused for a conflict of interest (DESIGN rule 5)."""
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        review_check(proposal=proposal, reviewer=reviewer)
+        review, _created = Review.objects.update_or_create(
+            proposal=proposal,
+            reviewer=reviewer,
+            defaults={"recommendation": recommendation, "comment": comment, "score": score},
+        )
+        review.full_clean()
+        return review
+
+
+def membership_is_active(cop: CoP, organisation: Organisation) -> bool:
+    return Membership.objects.filter(Membership.active_q(), cop=cop, organisation=organisation).exists()
