@@ -1,0 +1,269 @@
+"""Load the demo: the programmes, organisations and CoPs of the seed documents, the CCoP fund,
+one proposal per Cambodian CoP in a spread of workflow states (demo budget figures), and
+fictional demo users. Idempotent: a second run changes nothing.
+
+Proposals go through the domain API (create, endorse, submit, review, approve...), so the demo
+obeys the same rules as every other way in."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from ccop import demo_data
+from ccop.models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
+from ccop.roles import sync_role_groups, user_set_role
+from grants.models import Fund
+from proposals import services
+from proposals.models import ExchangeRate, Proposal
+
+DEMO_PASSWORD = "ccop-demo-2026"  # documented in the README; demo data only
+FUND_NAME = "CCoP fund"
+RATES = {"USD": Decimal("0.92"), "KHR": Decimal("0.00023")}
+JOINED = datetime.date(2023, 3, 21)  # the annual Linking & Learning reflection where CoPs formed
+
+
+class Command(BaseCommand):
+    help = "Load the demo data from the seed documents (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            sync_role_groups()
+            programmes = self.programmes()
+            self.organisations(programmes)
+            users = self.users(programmes)
+            fund = self.fund(programmes["KH"])
+            for cop_data in demo_data.COPS + demo_data.LAOS_COPS:
+                cop = self.cop(cop_data, programmes)
+                if cop_data["code"] in demo_data.DEMO_BUDGETS:
+                    self.proposal(cop, cop_data, fund, users)
+        self.stdout.write(self.style.SUCCESS(self.summary(fund)))
+
+    # ----------------------------------------------------------------------- reference data
+
+    def programmes(self) -> dict[str, CountryProgramme]:
+        result = {}
+        for data in demo_data.COUNTRY_PROGRAMMES:
+            result[data["code"]], _ = CountryProgramme.objects.update_or_create(
+                code=data["code"], defaults={"name": data["name"], "country": data["country"], "language": data["language"]}
+            )
+        for group in demo_data.RIGHTSHOLDER_GROUPS:
+            RightsholderGroup.objects.filter(code=group["code"]).update(name_local=group["name_km"])
+        return result
+
+    def organisations(self, programmes):
+        for data in demo_data.ORGANISATIONS:
+            Organisation.objects.update_or_create(
+                acronym=data["acronym"],
+                defaults={
+                    "name": data["name"],
+                    "name_local": data["name_local"],
+                    "kind": data["kind"],
+                    "website": data["website"],
+                    "country_programme": programmes[data["programme"]],
+                },
+            )
+        for data in demo_data.COUNTRY_PROGRAMMES:
+            programmes[data["code"]].facilitators.set(Organisation.objects.filter(acronym__in=data["facilitators"]))
+
+    def users(self, programmes) -> dict[str, User]:
+        users = {}
+        admin, created = User.objects.get_or_create(
+            username="admin", defaults={"email": "admin@example.org", "first_name": "Demo", "last_name": "Administrator"}
+        )
+        if created:
+            admin.is_superuser = admin.is_staff = True
+            admin.set_password(DEMO_PASSWORD)
+            admin.save()
+        for data in demo_data.DEMO_USERS:
+            users[data["username"]] = self.user(
+                data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                role=data["role"],
+                organisation=data["organisation"],
+                programme=programmes[data["programme"]],
+                affiliations=data["affiliations"],
+            )
+        return users
+
+    def user(self, username, *, role, organisation, programme, affiliations=(), **names) -> User:
+        user, created = User.objects.get_or_create(username=username, defaults=names)
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        user.organisation = Organisation.objects.get(acronym=organisation) if organisation else None
+        user.country_programme = programme if role != User.Role.GRANTEE_STAFF else None
+        user.save()
+        user.affiliations.set(Organisation.objects.filter(acronym__in=affiliations))
+        return user_set_role(user=user, role=role)
+
+    def staff_of(self, organisation: Organisation) -> User:
+        """A fictional staff member of an applicant organisation the demo users do not cover."""
+        existing = User.objects.filter(organisation=organisation, role=User.Role.GRANTEE_STAFF).order_by("pk").first()
+        if existing:
+            return existing
+        slug = organisation.acronym.lower().replace("&", "").replace(" ", "")
+        return self.user(
+            f"staff.{slug}",
+            first_name="Demo staff",
+            last_name=organisation.acronym,
+            email=f"staff.{slug}@example.org",
+            role=User.Role.GRANTEE_STAFF,
+            organisation=organisation.acronym,
+            programme=organisation.country_programme,
+        )
+
+    def fund(self, programme) -> Fund:
+        fund, _ = Fund.objects.get_or_create(
+            name=FUND_NAME,
+            defaults={
+                "country_programme": programme,
+                "currency": "EUR",
+                "accepted_currencies": "EUR,USD,KHR",
+                "ceiling": Decimal("50000.00"),
+                "opens_on": datetime.date(2023, 3, 21),
+                # The real fund ran in 2023-2024; the demo keeps it open so proposals can be filed.
+                "closes_on": datetime.date(2027, 12, 31),
+                "description": "Joint grantee partner follow-up activities born from Voice Linking "
+                "& Learning, requested by at least two grantees (memo of EUR 50K).",
+            },
+        )
+        return fund
+
+    def cop(self, data, programmes) -> CoP:
+        cop, _ = CoP.objects.update_or_create(
+            code=data["code"],
+            defaults={
+                "name": data["name"],
+                "country_programme": programmes[data["programme"]],
+                "domain": data["domain"],
+                "status": data["status"],
+            },
+        )
+        cop.rightsholder_groups.set(RightsholderGroup.objects.filter(code__in=data["rightsholder_groups"]))
+        for phase in data["phases"]:
+            CoPPhase.objects.update_or_create(
+                cop=cop,
+                number=phase["number"],
+                defaults={
+                    "title": phase["title"],
+                    "starts_on": datetime.date(phase["year"], 1, 1),
+                    "ends_on": datetime.date(phase["year"], 12, 31),
+                },
+            )
+        for acronym in data["members"]:
+            Membership.objects.update_or_create(
+                cop=cop,
+                organisation=Organisation.objects.get(acronym=acronym),
+                defaults={
+                    "role": Membership.Role.LEAD if acronym == data["lead"] else Membership.Role.MEMBER,
+                    "joined_on": JOINED,
+                },
+            )
+        return cop
+
+    # ----------------------------------------------------------------------- proposals
+
+    def proposal(self, cop: CoP, data, fund: Fund, users) -> Proposal | None:
+        if Proposal.objects.filter(cop=cop, fund=fund, is_demo=True).exists():
+            return None  # already seeded: the demo never rewrites a proposal's history
+        grantees = [m.organisation for m in cop.memberships.select_related("organisation") if m.organisation.is_grantee]
+        lead = Organisation.objects.get(acronym=data["lead"])
+        grantees.sort(key=lambda o: o != lead)
+        staff = [self.staff_of(o) for o in grantees]
+        author = staff[0]
+        activities_data = data["activities"]
+        first_start = min((a["start"] for a in activities_data if a["start"]), default=None)
+        last_end = max((a["end"] for a in activities_data if a["end"]), default=None)
+        proposal = services.proposal_create(
+            cop=cop,
+            fund=fund,
+            title=data["project_title"],
+            acting_user=author,
+            applicants=grantees,
+            phase=cop.phases.order_by("-number").first() if len(data["phases"]) > 1 else cop.phases.first(),
+            problem_analysis=data["problem_analysis"],
+            objectives="\n".join(f"- {o}" for o in data["objectives"]),
+            provinces=data["provinces"],
+            starts_on=first_start or datetime.date(2024, 1, 1),
+            ends_on=last_end or datetime.date(2024, 12, 31),
+            budget_option=Proposal.BudgetOption.FACILITATOR,
+            target_groups=list(RightsholderGroup.objects.filter(code__in=data["rightsholder_groups"])),
+            is_demo=True,
+        )
+        groups = {g.code: g for g in RightsholderGroup.objects.all()}
+        activities = []
+        for order, item in enumerate(activities_data):
+            activities.append(
+                services.activity_add(
+                    proposal=proposal,
+                    acting_user=author,
+                    title=item["title"],
+                    starts_on=item["start"],
+                    ends_on=item["end"],
+                    place=item["place"],
+                    agenda=item["agenda"],
+                    order=order,
+                    participants={groups[code]: n for code, n in item["participants"].items()},
+                )
+            )
+        lines = demo_data.DEMO_BUDGETS[data["code"]]
+        for currency in sorted({line["currency"] for line in lines} - {fund.currency}):
+            ExchangeRate.objects.create(proposal=proposal, currency=currency, rate=RATES[currency])
+        for order, line in enumerate(lines):
+            services.budget_line_add(
+                proposal=proposal,
+                acting_user=author,
+                activity=activities[line["activity"]],
+                category=line["category"],
+                description=line["description"],
+                unit=line["unit"],
+                quantity=line["quantity"],
+                unit_cost=line["unit_cost"],
+                currency=line["currency"],
+                order=order,
+            )
+        self.advance(proposal, demo_data.DEMO_STATES[data["code"]], staff, users)
+        return proposal
+
+    def advance(self, proposal: Proposal, state: str, staff: list[User], users) -> None:
+        """Walk the proposal through the workflow to its demo state, as real people would."""
+        if state == "draft":
+            services.proposal_endorse(proposal=proposal, acting_user=staff[0])
+            return
+        for person in staff:
+            services.proposal_endorse(proposal=proposal, acting_user=person)
+        services.proposal_submit(proposal=proposal, acting_user=staff[0])
+        if state == "submitted":
+            return
+        committee = users["sophal.committee"]
+        services.proposal_start_review(proposal=proposal, acting_user=committee)
+        if state == "under_review":
+            return
+        if state == "revision_requested":
+            services.proposal_request_revision(
+                proposal=proposal,
+                acting_user=committee,
+                comment="Please add the questionnaire's draft and split the interview costs by province.",
+            )
+        elif state == "approved":
+            services.review_record(
+                proposal=proposal, reviewer=committee, recommendation="approve", score=8, comment="Strong joint ownership."
+            )
+            services.proposal_approve(
+                proposal=proposal, acting_user=committee, reasons="Relevant to the rightsholder groups; realistic budget."
+            )
+        elif state == "rejected":
+            services.proposal_reject(proposal=proposal, acting_user=committee, reason="Outside the fund's purpose.")
+
+    def summary(self, fund: Fund) -> str:
+        lines = [f"{fund}: approved {fund.approved_total()}, remaining {fund.remaining()}"]
+        for cop in CoP.objects.prefetch_related("memberships__organisation").order_by("name"):
+            members = ", ".join(m.organisation.acronym for m in cop.memberships.all())
+            lines.append(f"  {cop.name}: {members}")
+        lines.append(f"Demo logins (password {DEMO_PASSWORD}): admin, " + ", ".join(u["username"] for u in demo_data.DEMO_USERS))
+        return "\n".join(lines)
