@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
+from .roles import user_set_role
 
 
 @admin.register(CountryProgramme)
@@ -35,6 +37,7 @@ class RightsholderGroupAdmin(admin.ModelAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(SimpleHistoryAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, now
     list_display = ["acronym", "name", "name_local", "kind", "country_programme", "cop_count"]
     list_filter = ["kind", "country_programme"]
     search_fields = ["acronym", "name", "name_local"]
@@ -142,7 +145,32 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("organisation", "country_programme")
+        qs = super().get_queryset(request).select_related("organisation", "country_programme")
+        if request.user.is_superuser:
+            return qs
+        # A facilitator manages the people of their own programme, never a superuser.
+        return qs.filter(is_superuser=False).filter(
+            models.Q(country_programme_id=request.user.country_programme_id)
+            | models.Q(organisation__country_programme_id=request.user.country_programme_id)
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Only a superuser grants admin powers: otherwise a facilitator could make anyone,
+            # themselves included, a superuser. Roles go through `user_set_role`.
+            readonly += ["is_superuser", "is_staff", "groups", "user_permissions"]
+        return readonly
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "country_programme" and not request.user.is_superuser:
+            kwargs["queryset"] = CountryProgramme.objects.filter(pk=request.user.country_programme_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "role" in form.changed_data or not change:
+            user_set_role(user=obj, role=obj.role)
 
 
 admin.site.site_header = _("CCoP portal administration")

@@ -280,3 +280,40 @@ class User(AbstractUser):
         if self.organisation_id:
             ids.add(self.organisation_id)
         return ids
+
+
+class Invitation(models.Model):
+    """A facilitator invites a person by e-mail to an organisation; the link lets them set a
+    password and land in the portal at once (no approval step). Only the token's SHA-256 is
+    stored: the link itself exists only in the e-mail."""
+
+    email = models.EmailField(_("e-mail address"))
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(
+        _("role"), max_length=20, choices=User.Role.choices, default=User.Role.GRANTEE_STAFF
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        User, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("account"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation.acronym}"
+
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ccop import money
 
 from .models import Fund, Grant
+from .services import fund_check_change
 
 
 @admin.register(Fund)
@@ -33,6 +36,32 @@ class FundAdmin(SimpleHistoryAdmin):
             .select_related("country_programme")
             .annotate(approved=Coalesce(Sum("grants__amount"), zero))
         )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class FundForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                if self.instance.pk:
+                    try:
+                        fund_check_change(
+                            fund=self.instance,
+                            ceiling=cleaned.get("ceiling"),
+                            currency=cleaned.get("currency"),
+                        )
+                    except ValidationError as exc:
+                        self.add_error(None, exc)
+                return cleaned
+
+        return FundForm
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            if change:
+                Fund.objects.select_for_update().only("pk").get(pk=obj.pk)
+                fund_check_change(fund=obj, ceiling=obj.ceiling, currency=obj.currency)
+            super().save_model(request, obj, form, change)
 
     @admin.display(description=_("ceiling"), ordering="ceiling")
     def ceiling_display(self, obj):

@@ -29,7 +29,7 @@ from .models import (
     Review,
     Transition,
 )
-from .selectors import budget_summary
+from .selectors import budget_summary, proposals_for_user
 
 
 class ReadOnlyAdminMixin:
@@ -259,9 +259,11 @@ class ProposalAdmin(SimpleHistoryAdmin):
     ]
 
     def get_queryset(self, request):
+        visible = proposals_for_user(request.user).values("pk")
         return (
             super()
             .get_queryset(request)
+            .filter(pk__in=visible)  # a facilitator of another programme sees none of it
             .select_related("cop", "fund", "created_by")
             .prefetch_related("applicants__organisation", "budget_lines", "exchange_rates")
         )
@@ -269,6 +271,11 @@ class ProposalAdmin(SimpleHistoryAdmin):
     def get_search_results(self, request, queryset, search_term):
         queryset, _dup = super().get_search_results(request, queryset, search_term)
         return queryset.distinct(), False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # CoP and fund are chosen once, at creation (proposal_check_create: same programme, open)
+        return [*fields, "cop", "fund"] if obj is not None else fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -400,7 +407,16 @@ class ProposalAdmin(SimpleHistoryAdmin):
         )
 
 
-class ProposalChildAdmin(SimpleHistoryAdmin):
+class ProposalScopedAdminMixin:
+    """Records of a proposal are listed only where the proposal itself is visible."""
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(proposal__in=proposals_for_user(request.user).values("pk"))
+        )
+
+
+class ProposalChildAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):
     """A proposal's child edited on its own page: same freeze and revision as the inlines."""
 
     def _editable(self, request, obj):
@@ -460,6 +476,25 @@ class BudgetLineAdmin(ProposalChildAdmin):
     def total_display(self, obj):
         return money.format_money(obj.total, obj.currency)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class BudgetLineForm(form_class):
+            def _post_clean(self):
+                super()._post_clean()  # the instance carries the posted values from here on
+                proposal = self.cleaned_data.get("proposal") or getattr(self.instance, "proposal", None)
+                if proposal is not None and not self.errors:
+                    try:
+                        services.budget_line_validate(proposal=proposal, line=self.instance)
+                    except ValidationError as exc:
+                        self.add_error(None, exc)
+
+        return BudgetLineForm
+
+    def save_model(self, request, obj, form, change):
+        services.budget_line_validate(proposal=obj.proposal, line=obj)
+        super().save_model(request, obj, form, change)
+
 
 class ExpectedParticipationInline(admin.TabularInline):
     model = ExpectedParticipation
@@ -507,7 +542,7 @@ class ExpectedParticipationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Endorsement)
-class EndorsementAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class EndorsementAdmin(ProposalScopedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Endorsements are given by an organisation's own staff in the portal, never here."""
 
     list_display = ["organisation", "proposal", "endorsed_by", "endorsed_at"]
@@ -517,7 +552,7 @@ class EndorsementAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Transition)
-class TransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransitionAdmin(ProposalScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["proposal", "from_status", "to_status", "actor", "at"]
     list_filter = ["to_status", "from_status"]
     search_fields = ["proposal__title", "reason"]
@@ -526,7 +561,7 @@ class TransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class DecisionAdmin(ProposalScopedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "proposal",
         "outcome",
@@ -542,7 +577,7 @@ class DecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin):
+class ReviewAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["proposal", "reviewer", "recommendation", "score", "created_at"]
     list_filter = ["recommendation"]
     search_fields = ["proposal__title", "comment"]
@@ -580,11 +615,11 @@ class ReviewAdmin(SimpleHistoryAdmin):
             comment=obj.comment,
             score=obj.score,
         )
-        obj.pk = review.pk
+        obj.pk, obj.reviewer = review.pk, review.reviewer  # the admin's log entry names the review
 
 
 @admin.register(ConflictDeclaration)
-class ConflictDeclarationAdmin(admin.ModelAdmin):
+class ConflictDeclarationAdmin(ProposalScopedAdminMixin, admin.ModelAdmin):
     list_display = ["proposal", "member", "declared_at"]
     search_fields = ["proposal__title", "member__username"]
     fields = ["proposal", "reason"]
@@ -598,4 +633,5 @@ class ConflictDeclarationAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.pk = services.conflict_declare(proposal=obj.proposal, member=request.user, reason=obj.reason).pk
+        declaration = services.conflict_declare(proposal=obj.proposal, member=request.user, reason=obj.reason)
+        obj.pk, obj.member = declaration.pk, declaration.member  # the admin's log entry names it

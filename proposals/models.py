@@ -318,6 +318,27 @@ class Transition(models.Model):
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
+class ProposalVersion(models.Model):
+    """The content as it was at each submission, so applicants and the committee can see what
+    changed between versions."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    snapshot = models.JSONField(_("content"))
+    content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["proposal", "number"]
+        verbose_name = _("submitted version")
+        verbose_name_plural = _("submitted versions")
+        constraints = [models.UniqueConstraint(fields=["proposal", "number"], name="unique_proposal_version")]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} v{self.number}"
+
+
 class Review(models.Model):
     class Recommendation(models.TextChoices):
         APPROVE = "approve", _("Approve")

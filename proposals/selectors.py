@@ -6,12 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
 
 from ccop import money
-from ccop.models import Membership, User
+from ccop.models import CoP, Membership, RightsholderGroup, User
+from grants.models import Fund
 
-from .models import BudgetLine, Proposal
+from .models import BudgetLine, ExpectedParticipation, PlannedActivity, Proposal
 
 
 def proposals_for_user(user) -> QuerySet[Proposal]:
@@ -62,13 +64,16 @@ class BudgetSummary:
             return None
 
 
-def budget_summary(proposal: Proposal, lines=None) -> BudgetSummary:
-    """Totals per currency, per category and per activity. Two queries, whatever the size."""
+def budget_summary(proposal: Proposal, lines=None, rates: dict[str, Decimal] | None = None) -> BudgetSummary:
+    """Totals per currency, per category and per activity. Two queries, whatever the size.
+
+    `lines` and `rates` may be given unsaved (an edit page's typed values) to total them instead."""
     if lines is None:
         lines = BudgetLine.objects.filter(proposal=proposal).only(
             "quantity", "unit_cost", "currency", "category", "activity_id"
         )
-    rates = {r.currency: r.rate for r in proposal.exchange_rates.all()}
+    if rates is None:
+        rates = {r.currency: r.rate for r in proposal.exchange_rates.all()}
     by_currency: dict[str, Decimal] = defaultdict(lambda: money.ZERO)
     by_category: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: money.ZERO))
     by_activity: dict[int | None, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: money.ZERO))
@@ -86,4 +91,62 @@ def budget_summary(proposal: Proposal, lines=None) -> BudgetSummary:
         by_activity={k: dict(v) for k, v in by_activity.items()},
         rates=rates,
         line_count=count,
+    )
+
+
+def cops_open_to_proposals_by(user) -> QuerySet[CoP]:
+    """The CoPs this person may start a proposal for: those their organisation is an active
+    member of (grantee staff), or every CoP of their programme (facilitators)."""
+    qs = CoP.objects.select_related("country_programme").exclude(status=CoP.Status.DISBANDED)
+    if not (user and user.is_authenticated and user.is_active):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if user.role == User.Role.FACILITATOR and user.country_programme_id:
+        return qs.filter(country_programme_id=user.country_programme_id)
+    if user.role == User.Role.GRANTEE_STAFF and user.organisation_id:
+        active = Membership.objects.filter(
+            Membership.active_q(), cop_id=OuterRef("pk"), organisation_id=user.organisation_id
+        )
+        return qs.filter(Exists(active))
+    return qs.none()
+
+
+def open_funds_for(cops: QuerySet[CoP]) -> QuerySet[Fund]:
+    """Funds open today in the programmes of these CoPs."""
+    today = timezone.localdate()
+    return (
+        Fund.objects.filter(
+            country_programme__in=cops.values("country_programme"), opens_on__lte=today, closes_on__gte=today
+        )
+        .select_related("country_programme")
+        .order_by("closes_on", "name")
+    )
+
+
+@dataclass
+class PlanData:
+    """What a proposal's edit page shows, read in a fixed number of queries."""
+
+    activities: list[PlannedActivity]
+    lines: list[BudgetLine]
+    groups: list[RightsholderGroup]
+    rates: dict[str, Decimal]
+    target_group_ids: list[int]
+    has_phases: bool
+
+
+def proposal_plan(proposal: Proposal) -> PlanData:
+    """The proposal's activities (with expected participants), budget lines and rates: seven
+    queries whatever the number of rows."""
+    participants = ExpectedParticipation.objects.select_related("rightsholder_group")
+    return PlanData(
+        activities=list(
+            proposal.activities.prefetch_related(Prefetch("expected_participants", queryset=participants))
+        ),
+        lines=list(BudgetLine.objects.filter(proposal=proposal)),
+        groups=list(RightsholderGroup.objects.all()),
+        rates={r.currency: r.rate for r in proposal.exchange_rates.all()},
+        target_group_ids=list(proposal.target_groups.values_list("pk", flat=True)),
+        has_phases=proposal.cop.phases.exists(),
     )

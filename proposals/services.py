@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,20 +26,23 @@ from django.utils.translation import gettext as _
 from ccop import money
 from ccop.errors import NotAllowed, RuleViolation, StaleEdit
 from ccop.models import CoP, Membership, Organisation, User
-from ccop.permissions import is_active_user, is_facilitator_of, is_grantee_staff_of
+from ccop.permissions import is_active_user, is_committee_member_of, is_facilitator_of, is_grantee_staff_of
 from grants.models import Fund
-from grants.services import fund_check_amount, grant_award
+from grants.services import fund_check_amount, grant_attach_pdf, grant_award
 
-from . import permissions
+from . import notifications, permissions
+from . import pdf as proposal_pdf
 from .models import (
     Applicant,
     BudgetLine,
     ConflictDeclaration,
     Decision,
     Endorsement,
+    ExchangeRate,
     ExpectedParticipation,
     PlannedActivity,
     Proposal,
+    ProposalVersion,
     Review,
     Transition,
 )
@@ -138,7 +142,17 @@ def digest(data: dict) -> str:
 
 
 def proposal_content_digest(proposal: Proposal) -> str:
-    return digest(proposal_snapshot(proposal))
+    """The SHA-256 of what applicants endorse. Names kept elsewhere (CoP code, fund name,
+    acronyms, phase number) are replaced by their ids, so renaming an organisation in its own
+    admin page does not void the endorsements of every proposal it is in."""
+    snapshot = proposal_snapshot(proposal)
+    snapshot.update(
+        cop=proposal.cop_id,
+        fund=proposal.fund_id,
+        phase=proposal.phase_id,
+        applicants=sorted(proposal.applicants.values_list("organisation_id", flat=True)),
+    )
+    return digest(snapshot)
 
 
 # --------------------------------------------------------------------------- editing
@@ -219,9 +233,11 @@ def proposal_create(
         proposal.save()
         if target_groups is not None:
             proposal.target_groups.set(target_groups)
-        organisations = list(applicants or [])
-        if is_member and acting_user.organisation not in organisations:
-            organisations.insert(0, acting_user.organisation)
+        organisations = [
+            o for o in applicants or [] if not (is_member and o.pk == acting_user.organisation_id)
+        ]
+        if is_member:
+            organisations.insert(0, acting_user.organisation)  # the author's organisation leads
         for i, organisation in enumerate(organisations):
             _applicant_add(proposal, organisation, acting_user, is_lead=(i == 0))
     return proposal
@@ -239,16 +255,21 @@ def proposal_update(
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
         proposal_assert_editable(proposal=proposal, acting_user=acting_user)
         _check_revision(proposal, expected_revision)
-        data = dict(data)
-        target_groups = data.pop("target_groups", None)
-        for name, value in data.items():
-            setattr(proposal, name, value)
-        proposal.full_clean(exclude=["created_by"])
-        proposal._history_user = acting_user
-        proposal.save()
-        if target_groups is not None:
-            proposal.target_groups.set(target_groups)
+        _proposal_set_content(proposal, data, acting_user)
     return proposal
+
+
+def _proposal_set_content(proposal: Proposal, data: dict, acting_user: User) -> None:
+    """Write narrative fields on a locked proposal, validated by the model."""
+    data = dict(data)
+    target_groups = data.pop("target_groups", None)
+    for name, value in data.items():
+        setattr(proposal, name, value)
+    proposal.full_clean(exclude=["created_by"])
+    proposal._history_user = acting_user
+    proposal.save()
+    if target_groups is not None:
+        proposal.target_groups.set(target_groups)
 
 
 def proposal_record_edit(
@@ -273,6 +294,9 @@ def _applicant_add(
     applicant = Applicant(proposal=proposal, organisation=organisation, is_lead=is_lead)
     applicant._history_user = acting_user
     applicant.save()
+    transaction.on_commit(
+        lambda: notifications.endorsement_requested(proposal, [organisation.pk]), robust=True
+    )
     return applicant
 
 
@@ -320,17 +344,301 @@ def budget_line_add(*, proposal: Proposal, acting_user: User, **fields) -> Budge
         return line
 
 
+def exchange_rate_set(*, proposal: Proposal, acting_user: User, currency: str, rate: Decimal) -> ExchangeRate:
+    """Record the rate from `currency` to the fund's currency (1 unit = `rate`)."""
+    rate = money.to_decimal(rate)
+    if rate <= 0:
+        raise RuleViolation(
+            {"rate": _("An exchange rate must be greater than zero.")}, code="rate_not_positive"
+        )
+    if currency == proposal.fund.currency:
+        raise RuleViolation(
+            {"currency": _("No rate is needed for the fund's own currency.")}, code="rate_not_needed"
+        )
+    with transaction.atomic():
+        proposal_record_edit(proposal=proposal, acting_user=acting_user)
+        exchange_rate = ExchangeRate.objects.filter(
+            proposal=proposal, currency=currency
+        ).first() or ExchangeRate(proposal=proposal, currency=currency)
+        exchange_rate.rate = rate
+        exchange_rate.full_clean()
+        exchange_rate._history_user = acting_user
+        exchange_rate.save()
+        return exchange_rate
+
+
 def budget_line_validate(*, proposal: Proposal, line: BudgetLine) -> None:
     """One line's rules that need the fund: its currency must be one the fund accepts."""
     line.full_clean(exclude=["proposal"])
     if line.currency not in proposal.fund.accepted_currency_list:
+        # A dict-form ValidationError drops its own `code`: the code goes on the field's error.
         raise RuleViolation(
             {
-                "currency": _("The fund does not accept %(currency)s; use one of %(accepted)s.")
-                % {"currency": line.currency, "accepted": ", ".join(proposal.fund.accepted_currency_list)}
-            },
-            code="currency_not_accepted",
+                "currency": RuleViolation(
+                    _("The fund does not accept %(currency)s; use one of %(accepted)s.")
+                    % {
+                        "currency": line.currency,
+                        "accepted": ", ".join(proposal.fund.accepted_currency_list),
+                    },
+                    code="currency_not_accepted",
+                )
+            }
         )
+
+
+# --------------------------------------------------------------------------- the plan, from one page
+
+ACTIVITY_FIELDS = ("title", "description", "starts_on", "ends_on", "place", "is_primary", "agenda")
+BUDGET_LINE_FIELDS = ("category", "description", "unit", "quantity", "unit_cost", "currency", "activity")
+
+PlanKey = tuple[str, int | str | None]
+
+
+class PlanInvalid(RuleViolation):
+    """`proposal_save_plan` refused. `errors` maps (part, key) to the part's ValidationError so a
+    page can show each error in place: ("narrative", None), ("activities", i), ("budget_lines", i)
+    with i the row's position in the list given, ("rates", currency)."""
+
+    def __init__(self, errors: dict[PlanKey, ValidationError]):
+        self.errors = errors
+        flat = []
+        for (part, key), error in errors.items():
+            where = _part_label(part, key)
+            for field, inner in _error_items(error):
+                prefix = ": ".join(p for p in (where, _field_label(part, field)) if p)
+                message = " ".join(inner.messages)
+                flat.append(RuleViolation(f"{prefix}: {message}" if prefix else message, code=inner.code))
+        super().__init__(flat)
+
+
+def _part_label(part: str, key: int | str | None) -> str:
+    if part == "activities":
+        return _("Activity %(n)s") % {"n": int(key or 0) + 1}
+    if part == "budget_lines":
+        return _("Budget line %(n)s") % {"n": int(key or 0) + 1}
+    if part == "rates":
+        return _("Exchange rate for %(currency)s") % {"currency": key}
+    return ""
+
+
+def _error_items(error: ValidationError) -> list[tuple[str | None, ValidationError]]:
+    if hasattr(error, "error_dict"):
+        return [
+            (None if field == "__all__" else field, item)
+            for field, items in error.error_dict.items()
+            for item in items
+        ]
+    return [(None, item) for item in error.error_list]
+
+
+def _field_label(part: str, field: str | None) -> str:
+    model = {"narrative": Proposal, "activities": PlannedActivity, "budget_lines": BudgetLine}.get(part)
+    if not field or model is None:
+        return ""
+    try:
+        return str(model._meta.get_field(field).verbose_name).capitalize()
+    except FieldDoesNotExist:
+        return field
+
+
+def proposal_save_plan(
+    *,
+    proposal: Proposal,
+    acting_user: User,
+    expected_revision: int | None,
+    narrative: dict | None = None,
+    activities: list[dict] | None = None,
+    budget_lines: list[dict] | None = None,
+    rates: dict[str, Decimal | None] | None = None,
+) -> Proposal:
+    """Save what the proposal's edit page holds in one transaction and one revision: the
+    narrative (the fields `proposal_update` takes), the planned activities, the budget lines and
+    the exchange rates. A stale `expected_revision` raises `StaleEdit` and writes nothing.
+
+    `activities` and `budget_lines`, when given, are the complete new lists in order: a row with
+    the `id` of one of this proposal's rows changes it, a row without one (or with an id the
+    proposal no longer has) is added after the existing rows, and rows not listed are deleted.
+    An activity row may carry `participants` ({RightsholderGroup or its pk: number}, 0 or None
+    removes). A budget line's `activity` is one of this proposal's existing activities kept by
+    this save, or None. `rates` maps a currency to its rate to the fund's currency (None removes
+    it); currencies not named are left as they are.
+
+    Every changed row is validated (budget lines by `budget_line_validate`); any refusal raises
+    `PlanInvalid` with all the errors and leaves the proposal as it was. Unchanged rows are not
+    written, so the history records only real changes. Returns the saved proposal (a new
+    instance; the one passed in is left untouched)."""
+    if narrative is not None:
+        unknown = set(narrative) - set(CONTENT_FIELDS) - {"target_groups"}
+        if unknown:
+            raise TypeError(f"Unknown proposal fields: {sorted(unknown)}")
+    errors: dict[PlanKey, ValidationError] = {}
+    with transaction.atomic():
+        current = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        proposal_record_edit(proposal=current, acting_user=acting_user, expected_revision=expected_revision)
+        if narrative is not None:
+            try:
+                _proposal_set_content(current, narrative, acting_user)
+            except ValidationError as exc:
+                errors[("narrative", None)] = exc
+        if activities is not None:
+            kept, removed = _plan_activities(current, activities, acting_user, errors)
+        else:
+            kept, removed = {a.pk: a for a in current.activities.all()}, []
+        if budget_lines is not None:
+            _plan_budget_lines(current, budget_lines, kept, acting_user, errors)
+        for activity in removed:
+            activity._history_user = acting_user
+            activity.delete()
+        if rates is not None:
+            _plan_rates(current, rates, acting_user, errors)
+        if errors:
+            raise PlanInvalid(errors)
+    return current
+
+
+def _plan_activities(
+    proposal: Proposal, rows: list[dict], acting_user: User, errors: dict
+) -> tuple[dict[int, PlannedActivity], list[PlannedActivity]]:
+    """Create and change activities; return those kept (by pk) and those to delete."""
+    existing = {a.pk: a for a in proposal.activities.prefetch_related("expected_participants")}
+    next_order = max((a.order for a in existing.values()), default=-1) + 1
+    kept: dict[int, PlannedActivity] = {}
+    for i, row in enumerate(rows):
+        row = dict(row)
+        pk = row.pop("id", None)
+        participants = row.pop("participants", None)
+        unknown = set(row) - set(ACTIVITY_FIELDS)
+        if unknown:
+            raise TypeError(f"Unknown activity fields: {sorted(unknown)}")
+        activity = existing.get(pk) if pk not in kept else None
+        if activity is None:
+            activity = PlannedActivity(proposal=proposal, order=next_order)
+            next_order += 1
+        changed = activity.pk is None or any(getattr(activity, k) != v for k, v in row.items())
+        for name, value in row.items():
+            setattr(activity, name, value)
+        if activity.pk:
+            kept[activity.pk] = activity
+        if changed:
+            try:
+                activity.full_clean(exclude=["proposal"])
+            except ValidationError as exc:
+                errors[("activities", i)] = exc
+                continue
+            activity._history_user = acting_user
+            activity.save()
+            kept[activity.pk] = activity
+        if participants is not None:
+            _plan_participants(activity, participants, acting_user, errors, i)
+    removed = [a for pk, a in existing.items() if pk not in kept]
+    return kept, removed
+
+
+def _plan_participants(
+    activity: PlannedActivity, participants: dict, acting_user: User, errors: dict, i: int
+) -> None:
+    current = {p.rightsholder_group_id: p for p in activity.expected_participants.all()}
+    for group, number in participants.items():
+        group_id = getattr(group, "pk", group)
+        number = number or 0
+        if number < 0:
+            errors[("activities", i)] = RuleViolation(
+                _("The number of expected participants cannot be negative."), code="negative_participants"
+            )
+            continue
+        row = current.get(group_id)
+        if not number:
+            if row is not None:
+                row._history_user = acting_user
+                row.delete()
+            continue
+        if row is None:
+            row = ExpectedParticipation(activity=activity, rightsholder_group_id=group_id, number=number)
+        elif row.number == number:
+            continue
+        row.number = number
+        row._history_user = acting_user
+        row.save()
+
+
+def _plan_budget_lines(
+    proposal: Proposal, rows: list[dict], kept_activities: dict, acting_user: User, errors: dict
+) -> None:
+    existing = {line.pk: line for line in BudgetLine.objects.filter(proposal=proposal)}
+    next_order = max((line.order for line in existing.values()), default=-1) + 1
+    seen: set[int] = set()
+    for i, row in enumerate(rows):
+        row = dict(row)
+        pk = row.pop("id", None)
+        unknown = set(row) - set(BUDGET_LINE_FIELDS)
+        if unknown:
+            raise TypeError(f"Unknown budget line fields: {sorted(unknown)}")
+        line = existing.get(pk) if pk not in seen else None
+        if line is None:
+            line = BudgetLine(proposal=proposal, order=next_order)
+            next_order += 1
+        else:
+            seen.add(line.pk)
+        activity = row.pop("activity", None)
+        if activity is not None and activity.pk not in kept_activities:
+            errors[("budget_lines", i)] = RuleViolation(
+                {
+                    "activity": RuleViolation(
+                        _("This activity is being removed or is not one of this proposal's; choose another or none."),
+                        code="activity_not_kept",
+                    )
+                }
+            )
+            continue
+        activity_id = activity.pk if activity is not None else None
+        changed = (
+            line.pk is None
+            or line.activity_id != activity_id
+            or any(getattr(line, k) != v for k, v in row.items())
+        )
+        if not changed:
+            continue
+        for name, value in row.items():
+            setattr(line, name, value)
+        line.activity = kept_activities.get(activity_id) if activity_id else None
+        try:
+            budget_line_validate(proposal=proposal, line=line)
+        except ValidationError as exc:
+            errors[("budget_lines", i)] = exc
+            continue
+        line._history_user = acting_user
+        line.save()
+    for pk, line in existing.items():
+        if pk not in seen:
+            line._history_user = acting_user
+            line.delete()
+
+
+def _plan_rates(proposal: Proposal, rates: dict, acting_user: User, errors: dict) -> None:
+    existing = {r.currency: r for r in proposal.exchange_rates.all()}
+    for currency, rate in rates.items():
+        current = existing.get(currency)
+        if rate is None:
+            if current is not None:
+                current._history_user = acting_user
+                current.delete()
+            continue
+        if currency == proposal.fund.currency:
+            errors[("rates", currency)] = RuleViolation(
+                _("No rate is needed for the fund's own currency."), code="rate_not_needed"
+            )
+            continue
+        if current is not None and current.rate == rate:
+            continue
+        exchange_rate = current or ExchangeRate(proposal=proposal, currency=currency)
+        exchange_rate.rate = rate
+        try:
+            exchange_rate.full_clean(exclude=["proposal"])
+        except ValidationError as exc:
+            errors[("rates", currency)] = exc
+            continue
+        exchange_rate._history_user = acting_user
+        exchange_rate.save()
 
 
 # --------------------------------------------------------------------------- endorsements
@@ -535,7 +843,10 @@ def _transition(
 
 
 def _locked(proposal: Proposal) -> Proposal:
-    return Proposal.objects.select_for_update().select_related("cop", "fund").get(pk=proposal.pk)
+    # of=("self",): lock the proposal's row only. Without it PostgreSQL also locks the joined
+    # CoP and fund rows, so every step on any proposal of the fund (PDF render included) would
+    # queue behind every other; grant_award locks the fund itself, briefly.
+    return Proposal.objects.select_for_update(of=("self",)).select_related("cop", "fund").get(pk=proposal.pk)
 
 
 def proposal_submit(*, proposal: Proposal, acting_user: User) -> Proposal:
@@ -554,10 +865,21 @@ def proposal_submit(*, proposal: Proposal, acting_user: User) -> Proposal:
         problems = proposal_submission_problems(proposal)
         if problems:
             raise RuleViolation([RuleViolation(p.message, code=p.code) for p in problems])
+        snapshot = proposal_snapshot(proposal)
+        ProposalVersion.objects.create(
+            proposal=proposal,
+            number=proposal.versions.count() + 1,
+            snapshot=snapshot,
+            content_sha256=digest(snapshot),
+            submitted_by=acting_user,
+        )
+        transaction.on_commit(lambda: notifications.proposal_submitted(proposal), robust=True)
         return _transition(proposal, S.SUBMITTED, acting_user)
 
 
 def _assert_committee(proposal: Proposal, acting_user: User) -> None:
+    if not is_committee_member_of(acting_user, proposal.cop.country_programme_id):
+        raise NotAllowed(_("Only committee members of this programme can review and decide proposals."))
     if permissions.has_conflict(acting_user, proposal):
         raise NotAllowed(
             _(
@@ -592,6 +914,9 @@ def proposal_request_revision(
     with transaction.atomic():
         proposal = _locked(proposal)
         _assert_committee(proposal, acting_user)
+        transaction.on_commit(
+            lambda: notifications.revision_requested(proposal, comment.strip()), robust=True
+        )
         return _transition(proposal, S.REVISION_REQUESTED, acting_user, comment.strip(), amount=amount)
 
 
@@ -632,12 +957,11 @@ def proposal_approve(
                 "by": e.endorsed_by.get_full_name() or e.endorsed_by.username,
                 "at": e.endorsed_at.isoformat(),
             }
-            for e in proposal.endorsements.filter(content_digest=digest(proposal_snapshot(proposal)))
+            for e in proposal.endorsements.filter(content_digest=proposal_content_digest(proposal))
             .select_related("organisation", "endorsed_by")
             .order_by("endorsed_at")
         ]
         snapshot["total_in_fund_currency"] = str(total)
-        grant_award(fund_id=proposal.fund_id, proposal=proposal, amount=total, acting_user=acting_user)
         decision = Decision(
             proposal=proposal,
             outcome=Decision.Outcome.APPROVED,
@@ -648,9 +972,23 @@ def proposal_approve(
             approved_version=snapshot,
             approved_version_sha256=digest(snapshot),
         )
+        # Rendered before grant_award locks the fund's row, so that lock is held briefly. A
+        # failure raises and rolls the approval back: no approved proposal without its PDF.
+        official_pdf = proposal_pdf.render_proposal_pdf(
+            proposal=proposal,
+            snapshot=snapshot,
+            draft=False,
+            decision=decision,
+            content_sha256=decision.approved_version_sha256,
+        )
+        grant = grant_award(
+            fund_id=proposal.fund_id, proposal=proposal, amount=total, acting_user=acting_user
+        )
         decision._history_user = acting_user
         decision.save()
         _transition(proposal, S.APPROVED, acting_user, reasons.strip())
+        grant_attach_pdf(grant=grant, content=official_pdf, acting_user=acting_user)
+        transaction.on_commit(lambda: notifications.decision_made(proposal), robust=True)
         return decision
 
 
@@ -672,6 +1010,7 @@ def proposal_reject(*, proposal: Proposal, acting_user: User, reason: str) -> De
         )
         decision._history_user = acting_user
         decision.save()
+        transaction.on_commit(lambda: notifications.decision_made(proposal), robust=True)
         return decision
 
 
@@ -693,13 +1032,16 @@ def proposal_withdraw(*, proposal: Proposal, acting_user: User, reason: str = ""
 
 
 def conflict_declare(*, proposal: Proposal, member: User, reason: str) -> ConflictDeclaration:
-    if not is_active_user(member):
-        raise NotAllowed(_("Sign in to declare a conflict of interest."))
+    """A committee member declares a conflict of interest: from then on they cannot review or
+    decide this proposal (DESIGN rule 5). Declaring twice keeps the first declaration."""
+    if not is_committee_member_of(member, proposal.cop.country_programme_id):
+        raise NotAllowed(_("Only committee members of this programme declare conflicts of interest."))
     if not (reason or "").strip():
         raise RuleViolation(_("Say what the conflict of interest is."), code="reason_required")
-    declaration, _created = ConflictDeclaration.objects.get_or_create(
-        proposal=proposal, member=member, defaults={"reason": reason.strip()}
-    )
+    with transaction.atomic():
+        declaration, _created = ConflictDeclaration.objects.get_or_create(
+            proposal=proposal, member=member, defaults={"reason": reason.strip()}
+        )
     return declaration
 
 
@@ -720,12 +1062,13 @@ def review_record(
     with transaction.atomic():
         proposal = _locked(proposal)
         review_check(proposal=proposal, reviewer=reviewer)
-        review, _created = Review.objects.update_or_create(
-            proposal=proposal,
-            reviewer=reviewer,
-            defaults={"recommendation": recommendation, "comment": comment, "score": score},
+        review = Review.objects.filter(proposal=proposal, reviewer=reviewer).first() or Review(
+            proposal=proposal, reviewer=reviewer
         )
-        review.full_clean()
+        review.recommendation, review.comment, review.score = recommendation, comment, score
+        review.full_clean()  # before saving: a score over 10 is a ValidationError, not an IntegrityError
+        review._history_user = reviewer
+        review.save()
         return review
 
 

@@ -12,13 +12,14 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from ccop import demo_data
 from ccop.models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
 from ccop.roles import sync_role_groups, user_set_role
 from grants.models import Fund
 from proposals import services
-from proposals.models import ExchangeRate, Proposal
+from proposals.models import Proposal
 
 DEMO_PASSWORD = "ccop-demo-2026"  # documented in the README; demo data only
 FUND_NAME = "CCoP fund"
@@ -30,7 +31,12 @@ class Command(BaseCommand):
     help = "Load the demo data from the seed documents (idempotent)."
 
     def handle(self, *args, **options):
-        with transaction.atomic():
+        # The demo's people are fictional: keep the notification e-mails of the walk-through
+        # in memory instead of printing dozens of them.
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+            transaction.atomic(),
+        ):
             sync_role_groups()
             programmes = self.programmes()
             self.organisations(programmes)
@@ -48,7 +54,8 @@ class Command(BaseCommand):
         result = {}
         for data in demo_data.COUNTRY_PROGRAMMES:
             result[data["code"]], _ = CountryProgramme.objects.update_or_create(
-                code=data["code"], defaults={"name": data["name"], "country": data["country"], "language": data["language"]}
+                code=data["code"],
+                defaults={"name": data["name"], "country": data["country"], "language": data["language"]},
             )
         for group in demo_data.RIGHTSHOLDER_GROUPS:
             RightsholderGroup.objects.filter(code=group["code"]).update(name_local=group["name_km"])
@@ -67,12 +74,15 @@ class Command(BaseCommand):
                 },
             )
         for data in demo_data.COUNTRY_PROGRAMMES:
-            programmes[data["code"]].facilitators.set(Organisation.objects.filter(acronym__in=data["facilitators"]))
+            programmes[data["code"]].facilitators.set(
+                Organisation.objects.filter(acronym__in=data["facilitators"])
+            )
 
     def users(self, programmes) -> dict[str, User]:
         users = {}
         admin, created = User.objects.get_or_create(
-            username="admin", defaults={"email": "admin@example.org", "first_name": "Demo", "last_name": "Administrator"}
+            username="admin",
+            defaults={"email": "admin@example.org", "first_name": "Demo", "last_name": "Administrator"},
         )
         if created:
             admin.is_superuser = admin.is_staff = True
@@ -103,7 +113,11 @@ class Command(BaseCommand):
 
     def staff_of(self, organisation: Organisation) -> User:
         """A fictional staff member of an applicant organisation the demo users do not cover."""
-        existing = User.objects.filter(organisation=organisation, role=User.Role.GRANTEE_STAFF).order_by("pk").first()
+        existing = (
+            User.objects.filter(organisation=organisation, role=User.Role.GRANTEE_STAFF)
+            .order_by("pk")
+            .first()
+        )
         if existing:
             return existing
         slug = organisation.acronym.lower().replace("&", "").replace(" ", "")
@@ -171,7 +185,11 @@ class Command(BaseCommand):
     def proposal(self, cop: CoP, data, fund: Fund, users) -> Proposal | None:
         if Proposal.objects.filter(cop=cop, fund=fund, is_demo=True).exists():
             return None  # already seeded: the demo never rewrites a proposal's history
-        grantees = [m.organisation for m in cop.memberships.select_related("organisation") if m.organisation.is_grantee]
+        grantees = [
+            m.organisation
+            for m in cop.memberships.select_related("organisation")
+            if m.organisation.is_grantee
+        ]
         lead = Organisation.objects.get(acronym=data["lead"])
         grantees.sort(key=lambda o: o != lead)
         staff = [self.staff_of(o) for o in grantees]
@@ -213,7 +231,9 @@ class Command(BaseCommand):
             )
         lines = demo_data.DEMO_BUDGETS[data["code"]]
         for currency in sorted({line["currency"] for line in lines} - {fund.currency}):
-            ExchangeRate.objects.create(proposal=proposal, currency=currency, rate=RATES[currency])
+            services.exchange_rate_set(
+                proposal=proposal, acting_user=author, currency=currency, rate=RATES[currency]
+            )
         for order, line in enumerate(lines):
             services.budget_line_add(
                 proposal=proposal,
@@ -252,18 +272,29 @@ class Command(BaseCommand):
             )
         elif state == "approved":
             services.review_record(
-                proposal=proposal, reviewer=committee, recommendation="approve", score=8, comment="Strong joint ownership."
+                proposal=proposal,
+                reviewer=committee,
+                recommendation="approve",
+                score=8,
+                comment="Strong joint ownership.",
             )
             services.proposal_approve(
-                proposal=proposal, acting_user=committee, reasons="Relevant to the rightsholder groups; realistic budget."
+                proposal=proposal,
+                acting_user=committee,
+                reasons="Relevant to the rightsholder groups; realistic budget.",
             )
         elif state == "rejected":
-            services.proposal_reject(proposal=proposal, acting_user=committee, reason="Outside the fund's purpose.")
+            services.proposal_reject(
+                proposal=proposal, acting_user=committee, reason="Outside the fund's purpose."
+            )
 
     def summary(self, fund: Fund) -> str:
         lines = [f"{fund}: approved {fund.approved_total()}, remaining {fund.remaining()}"]
         for cop in CoP.objects.prefetch_related("memberships__organisation").order_by("name"):
             members = ", ".join(m.organisation.acronym for m in cop.memberships.all())
             lines.append(f"  {cop.name}: {members}")
-        lines.append(f"Demo logins (password {DEMO_PASSWORD}): admin, " + ", ".join(u["username"] for u in demo_data.DEMO_USERS))
+        lines.append(
+            f"Demo logins (password {DEMO_PASSWORD}): admin, "
+            + ", ".join(u["username"] for u in demo_data.DEMO_USERS)
+        )
         return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""Home, invitations. Views parse input, check permission, call a service, render."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from proposals.models import Proposal
+from proposals.permissions import APPLICANT_EDITABLE, has_conflict
+from proposals.selectors import proposals_for_user
+from proposals.services import valid_endorsement_organisation_ids
+
+from . import services
+from .forms import InvitationAcceptForm, InvitationForm
+from .selectors import cops_for_user, organisations_invitable_by
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    """What needs this person: their CoPs, proposals by state, endorsements waiting for their
+    organisation, revision requests."""
+
+    template_name = "ccop/home.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        proposals = list(
+            proposals_for_user(user)
+            .prefetch_related("applicants__organisation", "transitions")
+            .order_by("-updated_at")
+        )
+        by_state = defaultdict(list)
+        for proposal in proposals:
+            by_state[proposal.status].append(proposal)
+        endorsements_waiting = []
+        if user.organisation_id:
+            for proposal in proposals:
+                applicant_ids = {a.organisation_id for a in proposal.applicants.all()}
+                if (
+                    proposal.status in APPLICANT_EDITABLE
+                    and user.organisation_id in applicant_ids
+                    and user.organisation_id not in valid_endorsement_organisation_ids(proposal)
+                ):
+                    endorsements_waiting.append(proposal)
+        revision_requests = [
+            (p, next((t for t in reversed(p.transitions.all()) if t.to_status == p.status), None))
+            for p in by_state.get(Proposal.Status.REVISION_REQUESTED, [])
+        ]
+        to_review = []
+        if user.is_committee_member or user.is_superuser:
+            to_review = [
+                p
+                for p in by_state.get(Proposal.Status.SUBMITTED, [])
+                + by_state.get(Proposal.Status.UNDER_REVIEW, [])
+                if not has_conflict(user, p)
+            ]
+        states = [(label, by_state.get(value, [])) for value, label in Proposal.Status.choices]
+        return super().get_context_data(
+            cops=cops_for_user(user),
+            states=[(label, items) for label, items in states if items],
+            endorsements_waiting=endorsements_waiting,
+            revision_requests=revision_requests,
+            to_review=to_review,
+            can_invite=organisations_invitable_by(user).exists(),
+            **kwargs,
+        )
+
+
+class InvitationCreateView(LoginRequiredMixin, UserPassesTestMixin, FormView):
+    template_name = "ccop/invitation_form.html"
+    form_class = InvitationForm
+
+    def test_func(self):
+        return organisations_invitable_by(self.request.user).exists()
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "organisations": organisations_invitable_by(self.request.user)}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.invitation_send(
+                email=data["email"],
+                organisation=data["organisation"],
+                role=data["role"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                acting_user=self.request.user,
+                base_url=self.request.build_absolute_uri("/")[:-1],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Invitation sent to %(email)s.") % {"email": data["email"]})
+        return redirect("invitation-create")
+
+
+class InvitationAcceptView(View):
+    template_name = "ccop/invitation_accept.html"
+
+    def get(self, request, token):
+        invitation = services.invitation_for_token(token)
+        return render(request, self.template_name, {"invitation": invitation, "form": InvitationAcceptForm()})
+
+    def post(self, request, token):
+        invitation = services.invitation_for_token(token)
+        form = InvitationAcceptForm(request.POST)
+        if invitation and form.is_valid():
+            try:
+                user = services.invitation_accept(
+                    token=token,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error("password1", exc)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("Welcome! Your account is ready."))
+                return redirect("home")
+        return render(
+            request,
+            self.template_name,
+            {"invitation": invitation, "form": form},
+        )

@@ -1,0 +1,292 @@
+"""What browser tests share: logging in through the real form, viewports, keyboard checks,
+horizontal overflow, axe-core, and bytes on the wire. Fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page
+
+TEST_PASSWORD = "a-long-test-password"  # what tests/factories.py gives every user
+LOGIN_PATH = "/accounts/login/"
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+VIEWPORTS = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]
+# @each_viewport runs a test once at 360x740 and once at 1280x800 (the `viewport` fixture).
+each_viewport = pytest.mark.parametrize("viewport", VIEWPORTS)
+
+AXE_PATH = Path(__file__).parent / "vendor" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+# --- logging in ------------------------------------------------------------------------------
+
+
+def login(page: Page, live_server, user, *, password: str = TEST_PASSWORD, next_path: str = "") -> None:
+    """Log `user` in through the login form, as a person would; waits for the page after it.
+
+    Works in any interface language (fields found by name, not label). Fails with the form's
+    error text when the portal refuses the password.
+    """
+    url = f"{live_server.url}{LOGIN_PATH}" + (f"?next={next_path}" if next_path else "")
+    page.goto(url)
+    form = page.locator("main form:has(input[name=password])")
+    form.locator("input[name=username]").fill(user.get_username())
+    form.locator("input[name=password]").fill(password)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and urlsplit(r.url).path == LOGIN_PATH
+    ) as answer:
+        form.locator("[type=submit]").click()
+    if answer.value.status != 302:
+        page.wait_for_load_state()
+        errors = page.locator(".invalid-feedback, .alert, .errorlist").all_inner_texts()
+        raise AssertionError(f"login as {user.get_username()!r} refused: {errors or page.content()[:500]}")
+    page.wait_for_url(lambda url: urlsplit(url).path != LOGIN_PATH)
+    page.wait_for_load_state()
+
+
+# --- keyboard --------------------------------------------------------------------------------
+
+
+def focused(page: Page) -> dict[str, Any]:
+    """What has the keyboard focus: tag, id, name, classes, href, visible text."""
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            if (!el) return null;
+            return {tag: el.tagName.toLowerCase(), id: el.id, name: el.getAttribute('name'),
+                    className: el.className, href: el.getAttribute('href'),
+                    text: (el.innerText || el.value || '').trim().slice(0, 80)};
+        }"""
+    )
+
+
+def tab_to(page: Page, selector: str, *, max_presses: int = 40) -> int:
+    """Press Tab until the element matching `selector` has focus; return how many presses.
+
+    Fails if it is never reached, which means it cannot be reached with the keyboard.
+    """
+    for presses in range(1, max_presses + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement?.matches(s) ?? false", selector):
+            return presses
+    raise AssertionError(
+        f"{selector!r} not reached after {max_presses} Tab presses; focus on {focused(page)}"
+    )
+
+
+def focus_document_start(page: Page) -> None:
+    """Put the keyboard's starting point at the top of the document, as on a fresh load
+    without autofocus (the login form focuses its first field): the next Tab goes to the
+    first focusable element."""
+    page.evaluate(
+        """() => {
+            const body = document.body;
+            body.setAttribute('tabindex', '-1');
+            body.focus({preventScroll: true});
+            body.removeAttribute('tabindex');
+            window.scrollTo(0, 0);
+        }"""
+    )
+
+
+def wait_for_path(page: Page, path: str) -> None:
+    """Wait until the page is at `path`, whatever the host, query or fragment (a redirect
+    keeps the #main a skip link left in the address)."""
+    page.wait_for_url(lambda url: urlsplit(url).path == path)
+    page.wait_for_load_state()
+
+
+def assert_skip_link_works(page: Page) -> None:
+    """From the top of the loaded page: the first Tab lands on the skip link, it is visible
+    when focused, and Enter moves the focus to <main>."""
+    focus_document_start(page)
+    page.keyboard.press("Tab")
+    first = focused(page)
+    assert first and first["tag"] == "a" and first["href"] == "#main", (
+        f"the first Tab should reach the skip link, reached {first}"
+    )
+    box = page.locator(":focus").bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0 and box["width"] > 0, (
+        f"the focused skip link is off screen: {box}"
+    )
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'main'")
+
+
+# --- layout ----------------------------------------------------------------------------------
+
+
+def assert_no_horizontal_overflow(page: Page) -> None:
+    """Nothing wider than the window: scrollWidth <= innerWidth. On failure, names the
+    elements that stick out on the right."""
+    sizes = page.evaluate("() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+    if sizes["scroll"] <= sizes["inner"]:
+        return
+    culprits = page.evaluate(
+        """() => {
+            const limit = window.innerWidth, out = [];
+            for (const el of document.body.querySelectorAll('*')) {
+                const r = el.getBoundingClientRect();
+                if (r.right > limit + 0.5 && r.width > 0) {
+                    let name = el.tagName.toLowerCase();
+                    if (el.id) name += '#' + el.id;
+                    if (typeof el.className === 'string' && el.className.trim())
+                        name += '.' + el.className.trim().split(/\\s+/).join('.');
+                    out.push(`${name} (right edge ${Math.round(r.right)}px)`);
+                }
+            }
+            return out.slice(0, 8);
+        }"""
+    )
+    raise AssertionError(
+        f"horizontal overflow on {page.url}: content {sizes['scroll']}px wide in a "
+        f"{sizes['inner']}px window; sticking out: {', '.join(culprits) or 'unknown'}"
+    )
+
+
+# --- axe-core --------------------------------------------------------------------------------
+
+
+def run_axe(page: Page, *, context: Any = None, options: dict | None = None) -> list[dict]:
+    """Run axe-core (vendored, see vendor/README.md) on the page; return its violations.
+
+    `context` and `options` go to `axe.run` as they are (e.g. options={"runOnly": ["wcag2aa"]});
+    by default every rule axe enables by default runs on the whole document.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE_PATH))
+    results = page.evaluate(
+        "([context, options]) => axe.run(context || document, options || {})", [context, options]
+    )
+    return results["violations"]
+
+
+def format_violations(violations: list[dict], url: str = "") -> str:
+    lines = [f"{len(violations)} axe violation(s){' on ' + url if url else ''}:"]
+    for v in violations:
+        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:10]:
+            target = " ".join(str(t) for t in node["target"])
+            summary = " ".join((node.get("failureSummary") or "").split())
+            lines.append(f"    {target}: {node['html'][:160]}")
+            if summary:
+                lines.append(f"      {summary[:300]}")
+        if len(v["nodes"]) > 10:
+            lines.append(f"    ... and {len(v['nodes']) - 10} more")
+    return "\n".join(lines)
+
+
+def assert_no_serious_axe_violations(page: Page, **axe_kwargs: Any) -> list[dict]:
+    """Fail on any serious or critical axe violation; return all violations (the minor and
+    moderate ones too, for a test that wants to record them)."""
+    violations = run_axe(page, **axe_kwargs)
+    serious = [v for v in violations if v.get("impact") in SERIOUS]
+    assert not serious, format_violations(serious, page.url)
+    return violations
+
+
+# --- bytes on the wire -----------------------------------------------------------------------
+
+
+@dataclass
+class Transfer:
+    url: str
+    bytes: int  # encoded (compressed) bytes received, headers included
+    status: int | None = None
+    from_cache: bool = False
+
+
+@dataclass
+class BytesRecorder:
+    """Bytes a page receives, measured by Chromium (CDP Network.loadingFinished
+    encodedDataLength: compressed bytes on the wire, headers included; 0 for what comes from
+    the cache). Start it before navigating; call `settle()` before reading `total`.
+
+    `reset()` between a first and a later load to measure them apart.
+    """
+
+    page: Page
+    transfers: list[Transfer] = field(default_factory=list)
+    _pending: dict[str, Transfer] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            cdp = self.page.context.new_cdp_session(self.page)
+        except Exception:  # not Chromium: Playwright's own sizes, less exact (no cache flag)
+            self.page.on("requestfinished", self._on_request_finished)
+            self.via = "playwright"
+            return
+        self.via = "cdp"
+        self._cdp = cdp
+        cdp.on("Network.requestWillBeSent", self._on_request)
+        cdp.on("Network.responseReceived", self._on_response)
+        cdp.on("Network.requestServedFromCache", self._on_served_from_cache)
+        cdp.on("Network.loadingFinished", self._on_finished)
+        cdp.send("Network.enable")
+
+    # CDP events
+    def _on_request(self, event: dict) -> None:
+        self._pending.setdefault(event["requestId"], Transfer(url=event["request"]["url"], bytes=0))
+
+    def _on_response(self, event: dict) -> None:
+        transfer = self._pending.setdefault(
+            event["requestId"], Transfer(url=event["response"]["url"], bytes=0)
+        )
+        transfer.status = event["response"]["status"]
+        transfer.from_cache = transfer.from_cache or bool(
+            event["response"].get("fromDiskCache") or event["response"].get("fromPrefetchCache")
+        )
+
+    def _on_served_from_cache(self, event: dict) -> None:
+        if event["requestId"] in self._pending:
+            self._pending[event["requestId"]].from_cache = True
+
+    def _on_finished(self, event: dict) -> None:
+        transfer = self._pending.pop(event["requestId"], None)
+        if transfer is not None and not transfer.url.startswith("data:"):
+            transfer.bytes = int(event["encodedDataLength"])
+            self.transfers.append(transfer)
+
+    def _on_request_finished(self, request) -> None:
+        sizes = request.sizes()
+        response = request.response()
+        self.transfers.append(
+            Transfer(
+                url=request.url,
+                bytes=sizes["responseBodySize"] + sizes["responseHeadersSize"],
+                status=response.status if response else None,
+            )
+        )
+
+    def settle(self) -> None:
+        """Wait until the network is quiet and every event has reached us."""
+        self.page.wait_for_load_state("networkidle")
+        self.page.evaluate("() => 0")  # a round trip: events sent before it are delivered
+
+    def reset(self) -> None:
+        self.transfers.clear()
+
+    @property
+    def total(self) -> int:
+        return sum(t.bytes for t in self.transfers)
+
+    def summary(self) -> str:
+        rows = sorted(self.transfers, key=lambda t: -t.bytes)
+        lines = [f"{self.total} bytes in {len(rows)} responses ({self.via}):"]
+        lines += [
+            f"  {t.bytes:>8}  {t.status or '-'}{' cache' if t.from_cache else ''}  {_short(t.url)}"
+            for t in rows
+        ]
+        return "\n".join(lines)
+
+
+def _short(url: str) -> str:
+    parts = urlsplit(url)
+    return re.sub(r"^/+", "/", parts.path) + (f"?{parts.query}" if parts.query else "")

@@ -1,0 +1,62 @@
+"""The helpers catch what they are meant to catch (on a page of our own, not the portal's)."""
+
+import pytest
+
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    assert_no_horizontal_overflow,
+    assert_no_serious_axe_violations,
+    each_viewport,
+    run_axe,
+)
+
+pytestmark = pytest.mark.browser
+
+PAGE = """<!doctype html><html lang="en"><head><title>t</title></head>
+<body><main><h1>Test</h1>{}</main></body></html>"""
+
+
+@each_viewport
+def test_viewport_fixture_sizes_the_window(page, viewport):
+    assert page.evaluate("() => [innerWidth, innerHeight]") == [viewport["width"], viewport["height"]]
+    assert viewport in (PHONE, DESKTOP)
+
+
+@pytest.mark.parametrize("viewport", [pytest.param(PHONE, id="phone")])
+def test_overflow_is_caught_and_the_culprit_named(page, viewport):
+    page.set_content(PAGE.format('<div id="wide" style="width: 500px">wide</div>'))
+    with pytest.raises(AssertionError, match=r"508px wide in a 360px window.*div#wide"):
+        assert_no_horizontal_overflow(page)
+    page.set_content(PAGE.format("<p>fits</p>"))
+    assert_no_horizontal_overflow(page)
+
+
+def test_axe_reports_serious_violations_with_rule_and_target(page):
+    page.set_content(
+        PAGE.format('<img src="data:," id="no-alt"><p style="color:#999;background:#fff">pale</p>')
+    )
+    ids = {v["id"] for v in run_axe(page)}
+    assert {"image-alt", "color-contrast"} <= ids
+    with pytest.raises(AssertionError) as error:
+        assert_no_serious_axe_violations(page)
+    message = str(error.value)
+    assert "[critical] image-alt" in message and "#no-alt" in message
+    assert "[serious] color-contrast" in message and "contrast of 2.84" in message
+
+
+def test_bytes_transferred_counts_first_and_cached_loads(page, live_server, bytes_transferred):
+    page.goto("/accounts/login/")
+    bytes_transferred.settle()
+    first = bytes_transferred.total
+    urls = [t.url for t in bytes_transferred.transfers]
+    assert bytes_transferred.via == "cdp"
+    assert any(u.endswith("/accounts/login/") for u in urls), bytes_transferred.summary()
+    assert any("bootstrap.min.css" in u for u in urls), bytes_transferred.summary()
+    css = next(t for t in bytes_transferred.transfers if "bootstrap.min.css" in t.url)
+    assert css.bytes > 1000 and css.status == 200
+
+    bytes_transferred.reset()
+    page.goto("/accounts/password_reset/")
+    bytes_transferred.settle()
+    assert 0 < bytes_transferred.total < first, bytes_transferred.summary()
