@@ -19,7 +19,7 @@ ROLE_GROUPS = {
             "proposals": {"proposal": "vacd", "applicant": "vacd", "plannedactivity": "vacd",
                           "budgetline": "vacd", "exchangerate": "vacd", "expectedparticipation": "v",
                           "endorsement": "v", "transition": "v", "decision": "v", "review": "v",
-                          "conflictdeclaration": "v"},
+                          "conflictdeclaration": "v", "reviewcriterion": "vacd", "reviewscore": "v"},
         },
     ),
     User.Role.COMMITTEE_MEMBER: (
@@ -30,7 +30,8 @@ ROLE_GROUPS = {
             "grants": {"fund": "v", "grant": "v"},
             "proposals": {"proposal": "v", "applicant": "v", "plannedactivity": "v", "budgetline": "v",
                           "exchangerate": "v", "expectedparticipation": "v", "endorsement": "v",
-                          "transition": "v", "decision": "v", "review": "va", "conflictdeclaration": "va"},
+                          "transition": "v", "decision": "v", "review": "va", "conflictdeclaration": "va",
+                          "reviewcriterion": "v", "reviewscore": "v"},
         },
     ),
 }  # fmt: skip

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, Sum, Value
@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ccop import money
 
 from .models import Fund, Grant
-from .services import fund_check_change
+from .services import fund_check_change, grant_verify_pdf
 
 
 @admin.register(Fund)
@@ -84,9 +84,32 @@ class GrantAdmin(SimpleHistoryAdmin):
     list_filter = ["fund", "fund__country_programme"]
     search_fields = ["proposal__title", "proposal__cop__name"]
     date_hierarchy = "approved_at"
+    actions = ["verify_pdfs"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("proposal__cop", "fund", "approved_by")
+        qs = super().get_queryset(request).select_related("proposal__cop", "fund", "approved_by")
+        user = request.user
+        if not user.is_superuser:
+            qs = qs.filter(fund__country_programme_id=user.country_programme_id)  # own programme only
+        return qs
+
+    @admin.action(description=_("Verify the stored PDFs against their recorded SHA-256"))
+    def verify_pdfs(self, request, queryset):
+        bad = [grant for grant in queryset if not grant_verify_pdf(grant)]
+        checked = len(queryset)
+        if bad:
+            self.message_user(
+                request,
+                _("%(n)d of %(total)d PDFs differ from their recorded SHA-256 or are missing: %(list)s")
+                % {"n": len(bad), "total": checked, "list": "; ".join(str(g.proposal) for g in bad)},
+                level=messages.ERROR,
+            )
+        else:
+            self.message_user(
+                request,
+                _("All %(total)d PDFs match their recorded SHA-256.") % {"total": checked},
+                messages.SUCCESS,
+            )
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj):

@@ -8,7 +8,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -27,6 +31,8 @@ from .models import (
     PlannedActivity,
     Proposal,
     Review,
+    ReviewCriterion,
+    ReviewScore,
     Transition,
 )
 from .selectors import budget_summary, proposals_for_user
@@ -164,7 +170,17 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason / comment"), widget=forms.Textarea(attrs={"rows": 5}), required=True
     )
-    amount = forms.DecimalField(label=_("Amount (optional)"), required=False, max_digits=14, decimal_places=2)
+    amount = forms.DecimalField(
+        label=_("Amount in the fund's currency (optional)"),
+        help_text=_(
+            "Approving: the budget's total you reviewed (refused if the budget changed since). "
+            "Requesting a revision: the amount the committee could fund."
+        ),
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+    )
 
 
 def _run(modeladmin, request, queryset, label, call):
@@ -208,6 +224,66 @@ def _with_reason(modeladmin, request, queryset, action, title, call):
     )
 
 
+DECISIONS = {
+    "start_review": (_("Start review"), False),
+    "request_revision": (_("Request revision"), True),
+    "approve": (_("Approve"), True),
+    "reject": (_("Reject"), True),
+}
+DECISION_FROM = {
+    "start_review": {Proposal.Status.SUBMITTED},
+    "request_revision": {Proposal.Status.UNDER_REVIEW},
+    "approve": {Proposal.Status.UNDER_REVIEW},
+    "reject": {Proposal.Status.UNDER_REVIEW},
+}
+
+
+def _decision_context(user, proposal: Proposal) -> dict:
+    """What the committee sees where it decides: the decisions this person may take now, the
+    amount requested and the fund's ceiling, approved total and remaining balance."""
+    may_decide = permissions.can_decide_proposal(user, proposal)
+    fund = proposal.fund
+    requested = budget_summary(proposal).total_in_fund_currency
+    return {
+        "decisions": {
+            name: DECISIONS[name][0]
+            for name, states in DECISION_FROM.items()
+            if may_decide and proposal.status in states
+        },
+        "has_conflict": permissions.has_conflict(user, proposal),
+        "may_review": may_decide
+        and proposal.status in (Proposal.Status.SUBMITTED, Proposal.Status.UNDER_REVIEW),
+        "fund_figures": [
+            (
+                _("Requested"),
+                money.format_money(requested, fund.currency) if requested is not None else _("rate missing"),
+            ),
+            (_("Fund ceiling"), money.format_money(fund.ceiling, fund.currency)),
+            (_("Approved so far"), money.format_money(fund.approved_total(), fund.currency)),
+            (_("Remaining"), money.format_money(fund.remaining(), fund.currency)),
+            *(
+                [(_("Cap per proposal"), money.format_money(fund.per_proposal_cap, fund.currency))]
+                if fund.per_proposal_cap
+                else []
+            ),
+        ],
+    }
+
+
+def _apply_decision(decision: str, proposal: Proposal, user, data: dict):
+    if decision == "start_review":
+        return services.proposal_start_review(proposal=proposal, acting_user=user)
+    if decision == "request_revision":
+        return services.proposal_request_revision(
+            proposal=proposal, acting_user=user, comment=data["reason"], amount=data["amount"]
+        )
+    if decision == "approve":
+        return services.proposal_approve(
+            proposal=proposal, acting_user=user, reasons=data["reason"], amount=data["amount"]
+        )
+    return services.proposal_reject(proposal=proposal, acting_user=user, reason=data["reason"])
+
+
 @admin.register(Proposal)
 class ProposalAdmin(SimpleHistoryAdmin):
     form = ProposalAdminForm
@@ -218,7 +294,7 @@ class ProposalAdmin(SimpleHistoryAdmin):
         "status",
         "applicant_list",
         "requested",
-        "submitted_at",
+        "days_waiting",
         "is_demo",
     ]
     list_filter = ["status", "fund", "cop", "cop__rightsholder_groups", "cop__country_programme", "is_demo"]
@@ -336,6 +412,89 @@ class ProposalAdmin(SimpleHistoryAdmin):
         if change and formset.has_changed():
             services.proposal_record_edit(proposal=form.instance, acting_user=request.user)
         super().save_formset(request, form, formset, change)
+
+    @admin.display(description=_("days waiting"), ordering="submitted_at")
+    def days_waiting(self, obj):
+        """Days since submission, while the committee has not decided."""
+        if (
+            obj.status not in (Proposal.Status.SUBMITTED, Proposal.Status.UNDER_REVIEW)
+            or not obj.submitted_at
+        ):
+            return "–"
+        return (timezone.now() - obj.submitted_at).days
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        user = request.user
+        if not (user.is_superuser or user.is_committee_member):
+            for name in DECISIONS:
+                actions.pop(name, None)
+        if not (user.is_superuser or user.is_facilitator):
+            for name in ("submit", "withdraw"):
+                actions.pop(name, None)
+        return actions
+
+    # ----- decisions on the change page: offered only to who may decide this proposal
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<path:object_id>/decide/<str:decision>/",
+                self.admin_site.admin_view(self.decide_view),
+                name="proposals_proposal_decide",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        proposal = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if proposal is not None:
+            extra_context.update(_decision_context(request.user, proposal))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, object_id, decision):
+        proposal = self.get_object(request, object_id)  # scoped: another programme's is 404
+        if proposal is None or decision not in DECISIONS:
+            raise Http404
+        context = _decision_context(request.user, proposal)
+        if decision not in context["decisions"]:
+            if permissions.has_conflict(request.user, proposal):
+                messages.error(
+                    request,
+                    _("You have a conflict of interest on this proposal: you cannot review or decide it."),
+                )
+            else:
+                messages.error(request, _("This decision is not possible for this proposal now."))
+            return redirect("admin:proposals_proposal_change", proposal.pk)
+        label, needs_reason = DECISIONS[decision]
+        form = ReasonForm(request.POST or None)
+        if not needs_reason:
+            form.fields["reason"].required = False
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                _apply_decision(decision, proposal, request.user, data)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(request, f"{label}: {proposal.title}")
+                return redirect("admin:proposals_proposal_change", proposal.pk)
+        return TemplateResponse(
+            request,
+            "admin/proposals/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                **context,
+                "title": f"{label}: {proposal.title}",
+                "label": label,
+                "form": form,
+                "proposal": proposal,
+                "opts": self.model._meta,
+                "original": proposal,
+            },
+        )
 
     # ----- workflow actions: each goes through the domain API
 
@@ -588,11 +747,30 @@ class ReviewAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
 
+    def _criteria(self, request):
+        """The criteria of the fund of the proposal being reviewed (?proposal= or the posted one)."""
+        proposal_id = request.POST.get("proposal") or request.GET.get("proposal")
+        if not str(proposal_id or "").isdigit():
+            return []
+        return list(ReviewCriterion.objects.filter(fund__proposals__pk=proposal_id))
+
     def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["fields"] = self.fields  # the criterion fields are the form's own, not the model's
         form_class = super().get_form(request, obj, change=change, **kwargs)
         user = request.user
+        criteria = self._criteria(request) if obj is None else []
 
         class ReviewForm(form_class):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                for criterion in criteria:
+                    self.fields[f"criterion_{criterion.pk}"] = forms.IntegerField(
+                        label=criterion.name,
+                        min_value=0,
+                        max_value=criterion.max_score,
+                        help_text=criterion.guidance or _("From 0 to %(max)s") % {"max": criterion.max_score},
+                    )
+
             def clean(self):
                 cleaned = super().clean()
                 if cleaned.get("proposal"):
@@ -602,10 +780,26 @@ class ReviewAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):
                         raise forms.ValidationError(exc.messages) from exc
                 return cleaned
 
+            def criterion_scores(self):
+                return {c: self.cleaned_data[f"criterion_{c.pk}"] for c in criteria}
+
             def validate_unique(self):
                 pass  # a second review by the same member updates the first (service)
 
         return ReviewForm
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        criteria = self._criteria(request) if obj is None else []
+        if criteria:
+            fieldsets = [
+                *fieldsets,
+                (_("Scores on the fund's criteria"), {"fields": [f"criterion_{c.pk}" for c in criteria]}),
+            ]
+        return fieldsets
+
+    def get_inlines(self, request, obj):
+        return [ReviewScoreInline] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         review = services.review_record(
@@ -614,8 +808,27 @@ class ReviewAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):
             recommendation=obj.recommendation,
             comment=obj.comment,
             score=obj.score,
+            scores=form.criterion_scores() if hasattr(form, "criterion_scores") else None,
         )
         obj.pk, obj.reviewer = review.pk, review.reviewer  # the admin's log entry names the review
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service saved the scores
+
+
+class ReviewScoreInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ReviewScore
+    fields = ["criterion", "score"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(ReviewCriterion)
+class ReviewCriterionAdmin(admin.ModelAdmin):
+    list_display = ["name", "fund", "max_score", "order"]
+    list_filter = ["fund"]
+    search_fields = ["name", "guidance"]
+    list_editable = ["order"]
 
 
 @admin.register(ConflictDeclaration)

@@ -368,10 +368,13 @@ class BudgetLineForm(BootstrapMixin, forms.Form):
         ("currency", "col-6 col-md-2"),
     )
 
-    def __init__(self, *args, category_choices, currency_choices, activity_choices, **kwargs):
+    def __init__(
+        self, *args, category_choices, currency_choices, activity_choices, default_currency, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = category_choices
         self.fields["currency"].choices = currency_choices
+        self.fields["currency"].initial = default_currency  # a new row left alone is not "changed"
         self.fields["activity"].choices = activity_choices
         self._style()
 
@@ -485,6 +488,7 @@ class ProposalEditForms:
                 "category_choices": category_choices,
                 "currency_choices": [(c, c) for c in currencies],
                 "activity_choices": activity_choices,
+                "default_currency": proposal.fund.currency,
             },
         )
         if data is None and not plan.activities:

@@ -339,6 +339,28 @@ class ProposalVersion(models.Model):
         return f"{self.proposal_id} v{self.number}"
 
 
+class ReviewCriterion(models.Model):
+    """A criterion the fund's committee scores every proposal on."""
+
+    fund = models.ForeignKey("grants.Fund", on_delete=models.CASCADE, related_name="review_criteria")
+    name = models.CharField(_("criterion"), max_length=200)
+    guidance = models.TextField(_("guidance"), blank=True)
+    max_score = models.PositiveSmallIntegerField(_("highest score"), default=5)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["fund", "order", "pk"]
+        verbose_name = _("review criterion")
+        verbose_name_plural = _("review criteria")
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "name"], name="unique_criterion_per_fund"),
+            models.CheckConstraint(condition=Q(max_score__gte=1), name="criterion_max_score_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (0–{self.max_score})"
+
+
 class Review(models.Model):
     class Recommendation(models.TextChoices):
         APPROVE = "approve", _("Approve")
@@ -366,6 +388,22 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} on {self.proposal_id}: {self.get_recommendation_display()}"
+
+
+class ReviewScore(models.Model):
+    review = models.ForeignKey("Review", on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(ReviewCriterion, on_delete=models.PROTECT, related_name="scores")
+    score = models.PositiveSmallIntegerField(_("score"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["criterion__order", "criterion__pk"]
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        constraints = [models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.name}: {self.score}"
 
 
 class ConflictDeclaration(models.Model):

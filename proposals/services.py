@@ -44,6 +44,7 @@ from .models import (
     Proposal,
     ProposalVersion,
     Review,
+    ReviewScore,
     Transition,
 )
 from .selectors import budget_summary
@@ -1056,12 +1057,31 @@ def review_check(*, proposal: Proposal, reviewer: User) -> None:
 
 
 def review_record(
-    *, proposal: Proposal, reviewer: User, recommendation: str, comment: str = "", score: int | None = None
+    *,
+    proposal: Proposal,
+    reviewer: User,
+    recommendation: str,
+    comment: str = "",
+    score: int | None = None,
+    scores: dict | None = None,
 ) -> Review:
-    """A committee member's review; refused for a conflict of interest (DESIGN rule 5)."""
+    """A committee member's review with an optional overall score and `scores`, a mapping of the
+    fund's ReviewCriterion to a score between 0 and its highest score. Refused for a conflict of
+    interest (DESIGN rule 5). A second review by the same member replaces the first."""
     with transaction.atomic():
         proposal = _locked(proposal)
         review_check(proposal=proposal, reviewer=reviewer)
+        errors = {}
+        for criterion, value in (scores or {}).items():
+            if criterion.fund_id != proposal.fund_id:
+                errors[criterion.name] = _("This criterion belongs to another fund.")
+            elif value is None or not 0 <= int(value) <= criterion.max_score:
+                errors[criterion.name] = _("Score %(name)s between 0 and %(max)s.") % {
+                    "name": criterion.name,
+                    "max": criterion.max_score,
+                }
+        if errors:
+            raise RuleViolation(list(errors.values()), code="score_out_of_range")
         review = Review.objects.filter(proposal=proposal, reviewer=reviewer).first() or Review(
             proposal=proposal, reviewer=reviewer
         )
@@ -1069,6 +1089,8 @@ def review_record(
         review.full_clean()  # before saving: a score over 10 is a ValidationError, not an IntegrityError
         review._history_user = reviewer
         review.save()
+        for criterion, value in (scores or {}).items():
+            ReviewScore.objects.update_or_create(review=review, criterion=criterion, defaults={"score": int(value)})
         return review
 
 

@@ -114,3 +114,44 @@ def test_stale_then_reload_offer(page, live_server, transactional_db):
     page.click("[data-offer-accept]")
     assert page.input_value("#id_objectives") == "Mine"
     assert page.input_value("#id_provinces") == "Pursat"  # only what I changed comes back
+
+
+@each_viewport
+def test_versions_and_refused_submit(page, live_server, transactional_db):
+    proposal, staff, member = under_review()
+    services.proposal_request_revision(proposal=proposal, acting_user=member, comment="Budget two days.")
+    proposal.refresh_from_db()
+    services.proposal_update(proposal=proposal, acting_user=staff[0], data={"title": "New title that is rather long to see wrapping on a phone screen"})
+    login(page, live_server, staff[0])
+    page.goto(live_server.url + reverse("proposals:proposal-detail", args=[proposal.pk]))
+    page.click("text=Submit to the committee")
+    page.wait_for_load_state()
+    assert "#checklist" in page.url
+    axe_main(page); assert_no_horizontal_overflow(page)
+    for person in staff:
+        services.proposal_endorse(proposal=proposal, acting_user=person)
+    proposal.refresh_from_db()
+    services.proposal_submit(proposal=proposal, acting_user=staff[0])
+    page.goto(live_server.url + reverse("proposals:proposal-versions", args=[proposal.pk]))
+    assert "What changed since version 1" in page.content()
+    axe_main(page); assert_no_horizontal_overflow(page)
+
+
+def test_keyboard(page, live_server, transactional_db):
+    proposal, staff = ready_proposal()
+    login(page, live_server, staff[0])
+    edit = live_server.url + reverse("proposals:proposal-edit", args=[proposal.pk])
+    page.goto(edit)
+    page.wait_for_function("() => window.htmx")
+    page.focus("button[name=add][value=lines]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#id_lines-1-category")
+    assert page.evaluate("() => document.activeElement.id") == "id_lines-1-category"
+    page.focus("#id_provinces")
+    page.keyboard.press("End")
+    page.keyboard.type(", Pursat")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    from proposals.models import Proposal
+    assert Proposal.objects.get(pk=proposal.pk).provinces == "Battambang, Pursat", page.content()[:3000]

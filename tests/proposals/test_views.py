@@ -768,3 +768,17 @@ def test_refusals_of_other_kinds_are_messages_too(client, proposal_and_staff):
     assert "things are still missing" not in html
     response = client.post(url("applicant-remove", proposal), {"organisation": "999999"}, follow=True)
     assert "This organisation is not an applicant." in response.content.decode()
+
+
+def test_an_added_row_left_blank_does_not_block_saving(client, proposal_and_staff):
+    proposal, staff = proposal_and_staff
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    data = page_data(client.post(url("proposal-edit", proposal), {**flat(data), "add": "lines"}))
+    data = page_data(client.post(url("proposal-edit", proposal), {**flat(data), "add": "activities"}))
+    assert data["lines-1-currency"] == ["EUR"] and data["activities-1-is_primary"] == ["on"]
+    data["provinces"] = ["Siem Reap"]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 302
+    assert Proposal.objects.get(pk=proposal.pk).provinces == "Siem Reap"
+    assert proposal.budget_lines.count() == 1 and proposal.activities.count() == 1

@@ -19,12 +19,18 @@ from ccop.models import CoP, CoPPhase, CountryProgramme, Membership, Organisatio
 from ccop.roles import sync_role_groups, user_set_role
 from grants.models import Fund
 from proposals import services
-from proposals.models import Proposal
+from proposals.models import Proposal, ReviewCriterion
 
 DEMO_PASSWORD = "ccop-demo-2026"  # documented in the README; demo data only
 FUND_NAME = "CCoP fund"
 RATES = {"USD": Decimal("0.92"), "KHR": Decimal("0.00023")}
-JOINED = datetime.date(2023, 3, 21)  # the annual Linking & Learning reflection where CoPs formed
+JOINED = datetime.date(2023, 3, 21)
+CRITERIA = [
+    ("Relevance to the rightsholder groups", "Does it answer a need the rightsholder groups named?"),
+    ("Joint ownership by the members", "Did the members co-create it; does each have a role?"),
+    ("Feasibility of the activities", "Dates, places, agendas and partners realistic?"),
+    ("Value for money of the budget", "Costs plausible and linked to the activities?"),
+]  # the annual Linking & Learning reflection where CoPs formed
 
 
 class Command(BaseCommand):
@@ -146,6 +152,10 @@ class Command(BaseCommand):
                 "& Learning, requested by at least two grantees (memo of EUR 50K).",
             },
         )
+        for order, (name, guidance) in enumerate(CRITERIA, start=1):
+            ReviewCriterion.objects.get_or_create(
+                fund=fund, name=name, defaults={"guidance": guidance, "max_score": 5, "order": order}
+            )
         return fund
 
     def cop(self, data, programmes) -> CoP:
@@ -277,6 +287,7 @@ class Command(BaseCommand):
                 recommendation="approve",
                 score=8,
                 comment="Strong joint ownership.",
+                scores=dict.fromkeys(proposal.fund.review_criteria.all(), 4),
             )
             services.proposal_approve(
                 proposal=proposal,
