@@ -15,6 +15,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ccop.models import RightsholderGroup
@@ -97,6 +98,11 @@ REQUIRED_MARK = '<span class="text-danger" aria-hidden="true"> *</span>'
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def group_label(group: RightsholderGroup) -> str:
+    """A rightsholder group's name in Khmer for a Khmer page where one is recorded."""
+    return group.name_local if group.name_local and get_language() == "km" else group.name
+
+
 def _model_field(model, name: str, **kwargs) -> forms.Field:
     """The model field's own form field: its label, length and help text in one place."""
     return model._meta.get_field(name).formfield(**kwargs)
@@ -111,7 +117,7 @@ class BootstrapMixin:
 
     def cell(self, name: str, col: str = "col-12") -> str:
         field = self[name]
-        widget, label, auto_id = str(field), _e(field.label), field.auto_id
+        widget, label, auto_id = str(field), _e(field.label), _e(field.auto_id)
         if isinstance(field.field.widget, forms.CheckboxInput):
             inner = f'<div class="form-check">{widget} <label class="form-check-label" for="{auto_id}">{label}</label></div>'
         else:
@@ -228,6 +234,7 @@ class NarrativeForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, proposal: Proposal, has_phases: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["target_groups"].label_from_instance = group_label
         if has_phases:
             self.fields["phase"].queryset = proposal.cop.phases.all()
             self.fields["phase"].empty_label = _("No particular phase")
@@ -313,7 +320,11 @@ class ActivityForm(BootstrapMixin, forms.Form):
         self.groups = groups
         for group in groups:
             self.fields[f"participants_{group.code}"] = forms.IntegerField(
-                label=group.name, min_value=0, max_value=1_000_000, required=False, widget=FastNumberInput
+                label=group_label(group),
+                min_value=0,
+                max_value=1_000_000,
+                required=False,
+                widget=FastNumberInput,
             )
         self._style()
 

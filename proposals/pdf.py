@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 import mimetypes
 import re
 from collections import defaultdict
@@ -37,6 +38,8 @@ from ccop.models import Organisation, RightsholderGroup
 
 from .models import BudgetLine, Decision, Proposal
 from .selectors import BudgetSummary
+
+logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
 TEMPLATE = "proposals/pdf/proposal.html"
@@ -98,8 +101,11 @@ def _with_actual_text(draw_text):
 def install_actual_text() -> None:
     """Idempotent; done once when this module is imported (process-wide, harmless for other
     WeasyPrint documents: it only adds marked content around complex-script lines)."""
-    if not getattr(weasyprint_draw.draw_text, "ccop_actual_text", False):
-        weasyprint_draw.draw_text = _with_actual_text(weasyprint_draw.draw_text)
+    draw_text = getattr(weasyprint_draw, "draw_text", None)
+    if draw_text is None:  # a WeasyPrint that moved it: the PDFs render, their Khmer text extracts badly
+        logger.warning("weasyprint.draw.draw_text not found: Khmer text in PDFs gets no ActualText")
+    elif not getattr(draw_text, "ccop_actual_text", False):
+        weasyprint_draw.draw_text = _with_actual_text(draw_text)
 
 
 install_actual_text()

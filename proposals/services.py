@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from ccop import money
 from ccop.errors import NotAllowed, RuleViolation, StaleEdit
@@ -585,7 +586,9 @@ def _plan_budget_lines(
             errors[("budget_lines", i)] = RuleViolation(
                 {
                     "activity": RuleViolation(
-                        _("This activity is being removed or is not one of this proposal's; choose another or none."),
+                        _(
+                            "This activity is being removed or is not one of this proposal's; choose another or none."
+                        ),
                         code="activity_not_kept",
                     )
                 }
@@ -640,6 +643,91 @@ def _plan_rates(proposal: Proposal, rates: dict, acting_user: User, errors: dict
             continue
         exchange_rate._history_user = acting_user
         exchange_rate.save()
+
+
+# --------------------------------------------------------------------------- budget import
+
+BUDGET_IMPORT_MAX_LINES = 2000
+BUDGET_IMPORT_MODES = ("replace", "append")
+
+
+def budget_import_apply(
+    *,
+    proposal: Proposal,
+    acting_user: User,
+    rows: list[dict],
+    mode: str,
+    expected_revision: int | None = None,
+    source: str = "",
+) -> list[BudgetLine]:
+    """Save budget lines read from a spreadsheet, all or nothing, in one transaction and one
+    revision: `mode` "replace" deletes the current lines first, "append" adds after them.
+
+    Each row has the keys of `BUDGET_LINE_FIELDS`; its `activity` is one of this proposal's
+    activities, given as the instance or its id, or None. Checks the freeze and who may edit
+    (`proposal_record_edit`, with `expected_revision` the revision the person previewed), then
+    every line (`budget_line_validate`); any refusal raises `PlanInvalid` with every line's
+    errors and saves nothing. The history records each deleted and created line with the acting
+    user and the reason "budget import" (plus `source`, e.g. the file name)."""
+    if mode not in BUDGET_IMPORT_MODES:
+        raise ValueError(f"mode must be one of {BUDGET_IMPORT_MODES}, not {mode!r}")
+    if not rows:
+        raise RuleViolation(_("The import has no budget lines."), code="empty_import")
+    if len(rows) > BUDGET_IMPORT_MAX_LINES:
+        raise RuleViolation(
+            _("An import may hold at most %(max)s budget lines; this one has %(n)s.")
+            % {"max": BUDGET_IMPORT_MAX_LINES, "n": len(rows)},
+            code="too_many_lines",
+        )
+    reason = f"budget import ({mode}) {source}".strip()[:100]
+    with transaction.atomic():
+        current = Proposal.objects.select_for_update().select_related("fund").get(pk=proposal.pk)
+        proposal_record_edit(proposal=current, acting_user=acting_user, expected_revision=expected_revision)
+        activities = {a.pk: a for a in current.activities.all()}
+        existing = list(BudgetLine.objects.filter(proposal=current))
+        next_order = 0 if mode == "replace" else max((line.order for line in existing), default=-1) + 1
+        errors: dict[PlanKey, ValidationError] = {}
+        lines = []
+        for i, row in enumerate(rows):
+            row = dict(row)
+            unknown = set(row) - set(BUDGET_LINE_FIELDS)
+            if unknown:
+                raise TypeError(f"Unknown budget line fields: {sorted(unknown)}")
+            activity = row.pop("activity", None)
+            activity_id = getattr(activity, "pk", activity)
+            if activity_id is not None and activity_id not in activities:
+                errors[("budget_lines", i)] = RuleViolation(
+                    {
+                        "activity": RuleViolation(
+                            _("This activity is not one of this proposal's."), code="activity_not_kept"
+                        )
+                    }
+                )
+                continue
+            line = BudgetLine(
+                proposal=current,
+                activity=activities.get(activity_id) if activity_id is not None else None,
+                order=next_order + i,
+                **row,
+            )
+            try:
+                budget_line_validate(proposal=current, line=line)
+            except ValidationError as exc:
+                errors[("budget_lines", i)] = exc
+                continue
+            lines.append(line)
+        if errors:
+            raise PlanInvalid(errors)
+        if mode == "replace":
+            for line in existing:
+                line._history_user = acting_user
+                line._change_reason = reason
+                line.delete()
+        created = bulk_create_with_history(
+            lines, BudgetLine, default_user=acting_user, default_change_reason=reason
+        )
+    proposal.refresh_from_db(fields=["revision", "updated_at"])
+    return created
 
 
 # --------------------------------------------------------------------------- endorsements

@@ -51,6 +51,7 @@ MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
 MAX_ROWS = BUDGET_IMPORT_MAX_LINES
 CHUNK_SIZE = 2000
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # What starts a formula in Excel, LibreOffice or Google Sheets (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -135,7 +136,7 @@ def local_naive(value: datetime.datetime | None) -> datetime.datetime | None:
     return value.replace(tzinfo=None)
 
 
-class _Styled:
+class StyledCells:
     """Write-only cells with one number format, made fast: the style is looked up once."""
 
     def __init__(self, ws):
@@ -164,10 +165,10 @@ def _write_only_sheet(wb: Workbook, title: str, widths: list[int], freeze: str |
         ws.column_dimensions[get_column_letter(i)].width = width
     if freeze:
         ws.freeze_panes = freeze
-    return ws, _Styled(ws)
+    return ws, StyledCells(ws)
 
 
-def _header(ws, styled: _Styled, labels: Iterable[str]) -> None:
+def _header(ws, styled: StyledCells, labels: Iterable[str]) -> None:
     ws.append([styled(str(label), bold=True) for label in labels])
 
 
@@ -205,9 +206,7 @@ def write_budget_workbook(out: IO[bytes], *, fund, proposals: QuerySet[Proposal]
     fund's subtotals by category over all proposals."""
     fund_currency = fund.currency
     proposal_list = list(
-        proposals.select_related("cop", "grant")
-        .prefetch_related("applicants__organisation")
-        .order_by("pk")
+        proposals.select_related("cop", "grant").prefetch_related("applicants__organisation").order_by("pk")
     )
     by_pk = {p.pk: p for p in proposal_list}
     rates: dict[int, dict[str, Decimal]] = defaultdict(dict)
@@ -267,9 +266,17 @@ def write_budget_workbook(out: IO[bytes], *, fund, proposals: QuerySet[Proposal]
     )
     formats: dict[str, str] = {}
     row_count = 1
-    for proposal_id, activity_id, activity_title, category, description, unit, qty, cost, cur in (
-        lines.iterator(chunk_size=CHUNK_SIZE)
-    ):
+    for (
+        proposal_id,
+        activity_id,
+        activity_title,
+        category,
+        description,
+        unit,
+        qty,
+        cost,
+        cur,
+    ) in lines.iterator(chunk_size=CHUNK_SIZE):
         proposal = by_pk.get(proposal_id)
         if proposal is None:  # a proposal added between the two queries
             continue
@@ -423,7 +430,9 @@ def _write_subtotals(
     category_order = {code: i for i, code in enumerate(category_labels)}
 
     def rows(kind, proposal, group: _Group, label, order, proposal_rates):
-        for (key, currency), (amount, count) in sorted(group.items(), key=lambda i: (order(i[0][0]), i[0][1])):
+        for (key, currency), (amount, count) in sorted(
+            group.items(), key=lambda i: (order(i[0][0]), i[0][1])
+        ):
             ws.append(
                 [
                     kind,
@@ -451,7 +460,14 @@ def _write_subtotals(
         if f is None:
             continue
         proposal_rates = rates.get(proposal.pk, {})
-        rows(by_category, proposal, f.by_category, category, lambda c: category_order.get(c, 99), proposal_rates)
+        rows(
+            by_category,
+            proposal,
+            f.by_category,
+            category,
+            lambda c: category_order.get(c, 99),
+            proposal_rates,
+        )
         rows(by_activity, proposal, f.by_activity, activity, lambda a: (a is None, a or 0), proposal_rates)
     if fund_wide:
         rows(by_category, None, fund_wide, category, lambda c: category_order.get(c, 99), {})
@@ -492,10 +508,8 @@ INSTRUCTIONS_EN = [
 INSTRUCTIONS_KM = [
     "របៀបបំពេញគំរូថវិកា",
     "",
-    "១. សូមសរសេរបន្ទាត់ថវិកាមួយ ក្នុងមួយជួរដេក នៅលើសន្លឹក «Budget» ដោយចាប់ផ្ដើមពីជួរទី ២។ "
-    "សូមកុំកែប្រែចំណងជើងជួរឈរនៅជួរទី ១។",
-    "២. ប្រភេទ (Category)៖ សូមជ្រើសរើសមួយពីបញ្ជី។ អ្នកក៏អាចវាយលេខកូដនៃប្រភេទបានដែរ ឧទាហរណ៍ «travel» "
-    "(សូមមើលតារាងខាងក្រោម)។",
+    "១. សូមសរសេរបន្ទាត់ថវិកាមួយ ក្នុងមួយជួរដេក នៅលើសន្លឹក «Budget» ដោយចាប់ផ្ដើមពីជួរទី ២។ សូមកុំកែប្រែចំណងជើងជួរឈរនៅជួរទី ១។",
+    "២. ប្រភេទ (Category)៖ សូមជ្រើសរើសមួយពីបញ្ជី។ អ្នកក៏អាចវាយលេខកូដនៃប្រភេទបានដែរ ឧទាហរណ៍ «travel» (សូមមើលតារាងខាងក្រោម)។",
     "៣. ការពិពណ៌នា (Description)៖ សូមសរសេរថាប្រាក់នេះប្រើសម្រាប់អ្វី។ បន្ទាត់នីមួយៗត្រូវតែមានការពិពណ៌នា។",
     "៤. ឯកតា (Unit)៖ អ្វីដែលអ្នករាប់ ឧទាហរណ៍ ថ្ងៃ មនុស្ស ដំណើរ ឬ ដុំ។",
     "៥. បរិមាណ (Quantity)៖ ចំនួនធំជាងសូន្យ ដែលមានខ្ទង់ទសភាគយ៉ាងច្រើន ២ ខ្ទង់។",
@@ -506,8 +520,7 @@ INSTRUCTIONS_KM = [
     "ដោយសរសេរឱ្យដូចក្នុងសំណើគម្រោងទាំងស្រុង។ ទុកឱ្យនៅទទេ ប្រសិនបើបន្ទាត់នេះមិនសម្រាប់សកម្មភាពណាមួយ។",
     "៩. សូមវាយតម្លៃ មិនមែនរូបមន្តទេ៖ ក្រឡាដែលមានរូបមន្ត (ឧទាហរណ៍ =D2*E2) នឹងត្រូវបដិសេធ។ "
     "ប្រព័ន្ធគណនាចំនួនសរុបនៃបន្ទាត់នីមួយៗ និងចំនួនសរុបរងដោយខ្លួនឯង។",
-    "១០. យ៉ាងច្រើន {max_rows_km} បន្ទាត់។ ឯកសារត្រូវតែជាសៀវភៅបញ្ជី Excel (.xlsx) ដែលមានទំហំមិនលើសពី ៥ MB "
-    "និងគ្មានម៉ាក្រូ។",
+    "១០. យ៉ាងច្រើន {max_rows_km} បន្ទាត់។ ឯកសារត្រូវតែជាសៀវភៅបញ្ជី Excel (.xlsx) ដែលមានទំហំមិនលើសពី ៥ MB និងគ្មានម៉ាក្រូ។",
     "១១. សូមផ្ទុកឯកសារឡើងនៅលើទំព័រ «នាំចូលថវិកា» នៃសំណើគម្រោង។ អ្នកនឹងឃើញបន្ទាត់នីមួយៗ "
     "មុនពេលរក្សាទុកអ្វីទាំងអស់ ហើយអ្នកជ្រើសរើសថា តើបន្ទាត់ទាំងនេះជំនួសថវិកាបច្ចុប្បន្ន ឬបន្ថែមទៅលើវា។",
 ]
@@ -655,20 +668,71 @@ class BudgetImportPreview:
     rows: list[dict] = field(default_factory=list)
     errors: list[CellError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    display: list[dict] = field(default_factory=list)  # every row as typed, for the page only
 
     @property
     def is_valid(self) -> bool:
         return bool(self.rows) and not self.errors
 
-    def errors_by_row(self) -> dict[int, dict[str, list[str]]]:
-        result: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    def table(self) -> list[dict]:
+        """Every row read, in the sheet's order, with each cell's value and its errors: what the
+        preview page shows. Valid rows show the values as they will be saved."""
+        headings = dict(TEMPLATE_COLUMNS)
+        errors: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for error in self.errors:
             if error.row:
-                result[error.row][error.column or ""].append(error.message)
-        return {row: dict(columns) for row, columns in result.items()}
+                errors[error.row][error.column or ""].append(error.message)
+        valid = {r["row"]: r for r in self.rows}
+        source = self.display or [{"row": r["row"], "cells": {}} for r in self.rows]
+        table = []
+        for shown in source:
+            number = shown["row"]
+            row = valid.get(number)
+            cells = _display_of(row) if row else shown["cells"]
+            row_errors = errors.get(number, {})
+            table.append(
+                {
+                    "row": number,
+                    "ok": row is not None and not row_errors,
+                    "total": _amount_text(row["total"]) if row else "",
+                    "row_errors": row_errors.get("", []),
+                    "cells": [
+                        {"value": cells.get(key, ""), "errors": row_errors.get(heading, [])}
+                        for key, heading in headings.items()
+                    ],
+                }
+            )
+        return table
 
     def totals_by_currency(self) -> dict[str, Decimal]:
         return money.totals_by_currency((r["currency"], Decimal(r["total"])) for r in self.rows)
+
+
+def _amount_text(value) -> str:
+    return f"{Decimal(value):,.2f}"
+
+
+def _display_of(row: dict) -> dict[str, str]:
+    return {
+        "category": row["category_label"],
+        "description": row["description"],
+        "unit": row["unit"],
+        "quantity": f"{Decimal(row['quantity']):,}",
+        "unit_cost": _amount_text(row["unit_cost"]),
+        "currency": row["currency"],
+        "activity": row["activity_title"],
+    }
+
+
+def _shown(value) -> str:
+    """A cell's value as the person typed it, for the preview of a row with errors."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()[:10]
+    if isinstance(value, float):
+        return str(_number(value))
+    return str(value)[:120]
 
 
 def _sniff_not_a_workbook(head: bytes) -> UploadRejected:
@@ -876,6 +940,12 @@ class _Reader:
         heading = dict(TEMPLATE_COLUMNS)
         values = {}
         formula_found = False
+        self.preview.display.append(
+            {
+                "row": row_number,
+                "cells": {k: _shown(c.value if c is not None else None) for k, c in cells.items()},
+            }
+        )
         for key, cell in cells.items():
             if cell is None:
                 values[key] = None
@@ -1111,9 +1181,7 @@ def read_budget_upload(upload, *, proposal: Proposal) -> BudgetImportPreview:
 def _read_sheet(wb, proposal: Proposal, preview: BudgetImportPreview) -> None:
     ws = _budget_sheet(wb)
     if ws is None:
-        preview.errors.append(
-            CellError(None, None, _("The workbook has no “Budget” sheet."), "no_sheet")
-        )
+        preview.errors.append(CellError(None, None, _("The workbook has no “Budget” sheet."), "no_sheet"))
         return
     reader = _Reader(proposal, preview)
     rows = ws.iter_rows()
@@ -1132,6 +1200,7 @@ def _read_sheet(wb, proposal: Proposal, preview: BudgetImportPreview) -> None:
         data_rows += 1
         if data_rows > MAX_ROWS:
             preview.rows.clear()
+            preview.display.clear()
             preview.errors[:] = [
                 CellError(
                     None,
@@ -1148,9 +1217,7 @@ def _read_sheet(wb, proposal: Proposal, preview: BudgetImportPreview) -> None:
             return
         reader.read_row(row_number, picked)
     if not data_rows:
-        preview.errors.append(
-            CellError(None, None, _("The “Budget” sheet has no budget lines."), "empty")
-        )
+        preview.errors.append(CellError(None, None, _("The “Budget” sheet has no budget lines."), "empty"))
         return
     rates = set(proposal.exchange_rates.values_list("currency", flat=True))
     missing = sorted({r["currency"] for r in preview.rows} - rates - {proposal.fund.currency})

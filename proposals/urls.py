@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import pdf_urls, views
 
 app_name = "proposals"
 
@@ -17,3 +17,6 @@ urlpatterns = [
     path("<int:pk>/applicants/remove/", views.ApplicantRemoveView.as_view(), name="applicant-remove"),
     path("<int:pk>/versions/", views.ProposalVersionsView.as_view(), name="proposal-versions"),
 ]
+
+# PDFs (approved download, draft preview) live in their own module; same namespace.
+urlpatterns += pdf_urls.urlpatterns

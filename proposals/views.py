@@ -115,7 +115,6 @@ def budget_totals_context(
         ],
         "by_currency": _amounts(summary.by_currency),
         "total": money.format_money(total, fund.currency) if total is not None else None,
-        "over_cap": bool(total is not None and fund.per_proposal_cap and total > fund.per_proposal_cap),
         "cap": money.format_money(fund.per_proposal_cap, fund.currency) if fund.per_proposal_cap else None,
         "missing_rates": summary.missing_rates,
         "line_count": summary.line_count,
@@ -320,8 +319,10 @@ class ProposalEditView(ProposalMixin, View):
         try:
             saved = services.proposal_save_plan(proposal=proposal, acting_user=request.user, **kwargs)
         except StaleEdit as exc:
-            latest = Proposal.objects.values_list("revision", flat=True).get(pk=proposal.pk)
-            return self.render(forms, echoed=True, stale=exc.messages, latest_revision=latest, status=409)
+            proposal.refresh_from_db(fields=["revision"])
+            return self.render(
+                forms, echoed=True, stale=exc.messages, latest_revision=proposal.revision, status=409
+            )
         except ValidationError as exc:
             forms.add_service_errors(exc)
             return self.render(forms, echoed=True, invalid=True)

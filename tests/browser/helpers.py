@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Page
@@ -34,7 +34,7 @@ def login(page: Page, live_server, user, *, password: str = TEST_PASSWORD, next_
     Works in any interface language (fields found by name, not label). Fails with the form's
     error text when the portal refuses the password.
     """
-    url = f"{live_server.url}{LOGIN_PATH}" + (f"?next={next_path}" if next_path else "")
+    url = f"{live_server.url}{LOGIN_PATH}" + (f"?{urlencode({'next': next_path})}" if next_path else "")
     page.goto(url)
     form = page.locator("main form:has(input[name=password])")
     form.locator("input[name=username]").fill(user.get_username())

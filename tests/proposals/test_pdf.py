@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.views import LoginView
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, ManagementUtility, call_command
 from django.urls import include, path, reverse
 from pypdf import PdfReader
 
@@ -193,6 +193,7 @@ def test_approval_stores_a_pdf_with_the_proposal_as_approved(approved):
     for line in decision.approved_version["budget_lines"]:
         assert line["description"] in flat
     assert KHMER_TITLE in text and KHMER_LINE in text  # exactly as entered
+    assert LAO_TEXT in text
     # EUR 1,000.00 + USD 160.00 at 0.9 = EUR 1,144.00
     assert "EUR 1,000.00" in flat and "USD 160.00" in flat
     assert money.format_money(decision.amount, "EUR") == "EUR 1,144.00"
@@ -364,7 +365,7 @@ def test_download_when_the_stored_file_is_gone_is_404(approved, client):
 def test_outsiders_get_404_and_anonymous_people_the_login_page(approved, client, name):
     proposal, *_ = approved
     outsider = StaffFactory()  # another organisation, not a member of the CoP
-    assert download(client, outsider, proposal, name).status_code in {404}
+    assert download(client, outsider, proposal, name).status_code == 404
     client.logout()
     response = client.get(reverse(name, args=[proposal.pk]))
     assert response.status_code == 302
@@ -468,13 +469,11 @@ def test_verify_pdfs_reports_a_missing_file(approved):
     assert not grant_verify_pdf(proposal.grant)
 
 
-def test_verify_pdfs_exits_with_status_1_from_the_command_line(approved, tmp_path):
+def test_verify_pdfs_exits_with_status_1_from_the_command_line(approved):
     """The CLI's exit status, from the same CommandError (checked in-process: the test database
     is not visible to another process)."""
     proposal, *_ = approved
     Path(proposal.grant.pdf.path).write_bytes(b"%PDF-1.7 not the approved one")
-    from django.core.management import ManagementUtility
-
     with pytest.raises(SystemExit) as excinfo:
         ManagementUtility(["manage.py", "verify_pdfs"]).execute()
     assert excinfo.value.code == 1
