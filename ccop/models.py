@@ -168,7 +168,7 @@ class Membership(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("organisation")
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
-    joined_on = models.DateField(_("joined on"), default=datetime.date.today)
+    joined_on = models.DateField(_("joined on"), default=timezone.localdate)
     left_on = models.DateField(_("left on"), null=True, blank=True)
     history = HistoricalRecords()
 

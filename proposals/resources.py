@@ -9,7 +9,6 @@ grow with the rows."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
@@ -80,9 +79,7 @@ class ProposalResource(resources.ModelResource):
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("cop", "fund", "grant").prefetch_related(
-            "applicants__organisation",
-            Prefetch("budget_lines", queryset=BudgetLine.objects.order_by("pk")),
-            "exchange_rates",
+            "applicants__organisation", "budget_lines", "exchange_rates"
         )
 
     def dehydrate_status(self, proposal):

@@ -1051,6 +1051,16 @@ def proposal_approve(
             .order_by("endorsed_at")
         ]
         snapshot["total_in_fund_currency"] = str(total)
+        snapshot["members"] = [
+            {
+                "acronym": m.organisation.acronym,
+                "name": m.organisation.name,
+                "name_local": m.organisation.name_local,
+            }
+            for m in proposal.cop.active_memberships()
+            .select_related("organisation")
+            .order_by("organisation__acronym")
+        ]
         decision = Decision(
             proposal=proposal,
             outcome=Decision.Outcome.APPROVED,
@@ -1178,7 +1188,9 @@ def review_record(
         review._history_user = reviewer
         review.save()
         for criterion, value in (scores or {}).items():
-            ReviewScore.objects.update_or_create(review=review, criterion=criterion, defaults={"score": int(value)})
+            ReviewScore.objects.update_or_create(
+                review=review, criterion=criterion, defaults={"score": int(value)}
+            )
         return review
 
 

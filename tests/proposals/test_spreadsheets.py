@@ -40,6 +40,7 @@ FORMULA_LIKE = [
     "\t=1+1",
     "\r=1+1",
 ]
+AS_READ = [t.replace("\r", "\n") for t in FORMULA_LIKE]  # XML turns a carriage return into a line feed
 KHMER = "ការជួលសាលប្រជុំ និងឧបករណ៍បំពងសំឡេង"  # hall and sound system hire
 
 
@@ -202,8 +203,8 @@ def test_formula_like_text_is_exported_as_inert_text(client, budget):
     content = download(client, staff[0], "proposal-budget-xlsx", proposal.pk)
     lines = open_book(content)["Budget lines"]
     cells = {cell_in_column(lines, "Description", r).value: r for r in range(2, lines.max_row + 1)}
-    for text in FORMULA_LIKE:
-        row = cells[text]  # exactly as typed, nothing stripped
+    for text in AS_READ:
+        row = cells[text]  # as typed, nothing stripped
         for heading in ("Description", "Unit"):
             cell = cell_in_column(lines, heading, row)
             assert cell.value == text
@@ -268,7 +269,8 @@ def test_fund_workbook_has_every_proposal_and_the_funds_figures(client, budget, 
     assert rows[approved.pk][4] == "Approved"
     assert rows[approved.pk][7].date() == timezone.localtime(approved.submitted_at).date()
     assert (rows[approved.pk][8], rows[approved.pk][9]) == (2500, 2500)
-    assert summary.cell(row=5, column=10).number_format == '#,##0.00 "EUR"'
+    approved_row = next(r for r in summary.iter_rows(min_row=5) if r[0].value == approved.pk)
+    assert approved_row[9].number_format == '#,##0.00 "EUR"'
     lines = rows_of(book["Budget lines"])[1:]
     assert {r[0] for r in lines} == {proposal.pk, approved.pk}
     fund_wide = [r for r in rows_of(book["Subtotals"]) if r[2] == "All proposals"]
@@ -333,7 +335,7 @@ def test_fund_export_reads_lines_in_chunks_from_one_query(client, monkeypatch):
         content = download(client, facilitator, "fund-budget-xlsx", fund.pk)
     line_queries = [q for q in queries.captured_queries if 'FROM "proposals_budgetline"' in q["sql"]]
     assert len(line_queries) == 1
-    assert open_book(content, read_only=True)["Budget lines"].max_row == 1 + 30 + 2  # + the two venue lines
+    assert len(list(open_book(content, read_only=True)["Budget lines"].rows)) == 1 + 30 + 2  # + 2 venue lines
 
 
 # --------------------------------------------------------------------------- the template
@@ -357,8 +359,8 @@ def test_blank_template_has_the_columns_lists_and_bilingual_instructions(client)
     assert ws.freeze_panes == "A2"
     assert ws.max_row == 1
     validations = {str(v.sqref): v for v in ws.data_validations.dataValidation}
-    assert validations["A2:A2001"].formula1 == "Lists!$A$2:$A$8"
-    assert validations["F2:F2001"].formula1 == "Lists!$C$2:$C$6"
+    assert validations["A2:A2001"].formula1 == "'Lists'!$A$2:$A$8"
+    assert validations["F2:F2001"].formula1 == "'Lists'!$C$2:$C$6"
     assert "G2:G2001" not in validations  # no proposal, no activities to choose from
     lists = book["Lists"]
     assert lists.sheet_state == "hidden"
@@ -379,8 +381,8 @@ def test_proposal_template_lists_its_activities_and_currencies_and_holds_its_lin
     book = open_book(download(client, staff[0], "proposal-budget-template", proposal.pk))
     ws = book["Budget"]
     validations = {str(v.sqref): v.formula1 for v in ws.data_validations.dataValidation}
-    assert validations["G2:G2001"] == "Lists!$D$2:$D$2"
-    assert validations["F2:F2001"] == "Lists!$C$2:$C$4"  # EUR, USD, KHR: what the fund accepts
+    assert validations["G2:G2001"] == "'Lists'!$D$2:$D$2"
+    assert validations["F2:F2001"] == "'Lists'!$C$2:$C$4"  # EUR, USD, KHR: what the fund accepts
     rows = rows_of(ws)[1:]
     assert rows[0] == ("Venue and equipment", "Venue hire", "day", 1, 1000, "EUR", "Big performance day")
     assert rows[1] == (
@@ -394,7 +396,7 @@ def test_proposal_template_lists_its_activities_and_currencies_and_holds_its_lin
     )
     assert rows[2][1:3] == (KHMER, "ថ្ងៃ")
     assert ws.cell(row=3, column=5).number_format == "#,##0.00"
-    formula_rows = [r for r in ws.iter_rows(min_row=5) if r[1].value in FORMULA_LIKE]
+    formula_rows = [r for r in ws.iter_rows(min_row=5) if r[1].value in AS_READ]
     assert len(formula_rows) == len(FORMULA_LIKE)
     assert all(r[1].data_type == "s" and r[1].quotePrefix for r in formula_rows)
 
@@ -448,7 +450,7 @@ def test_admin_budget_line_export_makes_formulas_inert_in_xlsx_and_csv(client, b
     assert rows[0][:3] == ("Proposal no.", "Proposal", "CoP")
     assert {r[10] for r in rows[1:]} == {"EUR"}  # the filter holds
     descriptions = {c.value: c for c in (r[6] for r in ws.iter_rows(min_row=2))}
-    for text in FORMULA_LIKE:
+    for text in AS_READ:
         assert descriptions[text].data_type == "s" and descriptions[text].quotePrefix
     quantity = ws.cell(row=2, column=9)
     assert quantity.data_type == "n"
