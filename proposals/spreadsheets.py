@@ -886,6 +886,9 @@ def _has_more_than_cents(amount: Decimal) -> bool:
     return amount != amount.quantize(money.CENT)
 
 
+_UNREADABLE = object()  # a formula or an error value, already reported
+
+
 class _Reader:
     """Turns the rows of the Budget sheet into preview rows and errors."""
 
@@ -939,7 +942,6 @@ class _Reader:
         """`cells` maps a column key to an openpyxl cell (or None)."""
         heading = dict(TEMPLATE_COLUMNS)
         values = {}
-        formula_found = False
         self.preview.display.append(
             {
                 "row": row_number,
@@ -959,7 +961,7 @@ class _Reader:
                     % {"formula": shown[:40]},
                     "formula",
                 )
-                formula_found = True
+                values[key] = _UNREADABLE
                 continue
             if cell.data_type == "e":
                 self.error(
@@ -968,16 +970,18 @@ class _Reader:
                     _("an error value (%(value)s); type the value itself.") % {"value": cell.value},
                     "error_value",
                 )
-                formula_found = True
+                values[key] = _UNREADABLE
                 continue
             values[key] = cell.value
-        if formula_found:
-            return
+        unreadable = {key for key, value in values.items() if value is _UNREADABLE}
+        values = {key: (None if key in unreadable else value) for key, value in values.items()}
         row = {"row": row_number}
-        ok = True
+        ok = not unreadable
 
         category = _text(values.get("category"))
-        if not category:
+        if "category" in unreadable:
+            pass
+        elif not category:
             ok = self._fail(row_number, "Category", _("choose a category."), "category_missing")
         elif _key(category) not in self.categories:
             ok = self._fail(
@@ -995,6 +999,8 @@ class _Reader:
 
         for key, limit in (("description", 250), ("unit", 40)):
             text = _text(values.get(key))
+            if key in unreadable:
+                continue
             if not text:
                 message = (
                     _("write what the money is for; the description is empty.")
@@ -1012,7 +1018,11 @@ class _Reader:
             else:
                 row[key] = text
 
-        quantity = self._amount(row_number, values.get("quantity"), "Quantity", limit=Decimal("1E10"))
+        quantity = (
+            None
+            if "quantity" in unreadable
+            else self._amount(row_number, values.get("quantity"), "Quantity", limit=Decimal("1E10"))
+        )
         if quantity is not None and quantity <= 0:
             ok = self._fail(
                 row_number,
@@ -1025,7 +1035,11 @@ class _Reader:
         else:
             row["quantity"] = str(quantity)
 
-        unit_cost = self._amount(row_number, values.get("unit_cost"), "Unit cost", limit=Decimal("1E12"))
+        unit_cost = (
+            None
+            if "unit_cost" in unreadable
+            else self._amount(row_number, values.get("unit_cost"), "Unit cost", limit=Decimal("1E12"))
+        )
         if unit_cost is not None and unit_cost < 0:
             ok = self._fail(
                 row_number,
@@ -1039,7 +1053,9 @@ class _Reader:
             row["unit_cost"] = str(unit_cost)
 
         currency = _text(values.get("currency")).upper()
-        if not currency:
+        if "currency" in unreadable:
+            pass
+        elif not currency:
             ok = self._fail(
                 row_number,
                 "Currency",
@@ -1060,7 +1076,7 @@ class _Reader:
         activity_title = _text(values.get("activity"))
         row["activity"] = None
         row["activity_title"] = ""
-        if activity_title:
+        if activity_title and "activity" not in unreadable:
             matches = self.activities.get(_key(activity_title), [])
             if len(matches) == 1:
                 row["activity"] = matches[0].pk
@@ -1216,6 +1232,8 @@ def _read_sheet(wb, proposal: Proposal, preview: BudgetImportPreview) -> None:
             ]
             return
         reader.read_row(row_number, picked)
+    order = {heading: i for i, (_key, heading) in enumerate(TEMPLATE_COLUMNS)}
+    preview.errors.sort(key=lambda e: (e.row or 0, order.get(e.column, -1)))
     if not data_rows:
         preview.errors.append(CellError(None, None, _("The “Budget” sheet has no budget lines."), "empty"))
         return

@@ -12,6 +12,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -496,3 +497,30 @@ def test_admin_fund_and_grant_exports(client, budget, quick_pdf):
     row = dict(zip([c.value for c in grants[1]], [c.value for c in grants[2]], strict=True))
     assert (row["Proposal no."], row["Approved amount"], row["Currency"]) == (approved.pk, 2500, "EUR")
     assert row["Approved by"] == member.get_full_name()
+
+
+def test_admin_export_takes_the_same_queries_for_10_and_100_lines(client):
+    admin = superuser()
+    _fund_with_lines(10)
+    client.force_login(admin)
+    url = reverse("export_admin:proposals_budgetline_export")
+    with CaptureQueriesContext(connection) as small:
+        client.post(url, {"format": "0", "resource": "0"})
+    _fund_with_lines(90)
+    with CaptureQueriesContext(connection) as large:
+        response = client.post(url, {"format": "0", "resource": "0"})
+    assert open_book(response.content).active.max_row == 1 + 10 + 90 + 4  # + the 4 venue lines
+    assert len(large) == len(small)
+
+
+def test_export_fund_budget_command_writes_the_workbook(tmp_path, budget):
+    proposal, _staff = budget
+    path = tmp_path / "fund.xlsx"
+    out = io.StringIO()
+    call_command("export_fund_budget", str(proposal.fund.pk), "--output", str(path), stdout=out)
+    assert "Wrote" in out.getvalue()
+    book = load_workbook(path)
+    assert book.sheetnames == ["Summary", "Budget lines", "Subtotals"]
+    assert book["Summary"].cell(row=5, column=1).value == proposal.pk
+    with pytest.raises(CommandError, match="No fund"):
+        call_command("export_fund_budget", "No such fund")
