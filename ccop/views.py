@@ -20,7 +20,7 @@ from proposals.services import valid_endorsement_organisation_ids
 
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
-from .selectors import cops_for_user, organisations_invitable_by
+from .selectors import cops_for_user, funds_for_facilitator, organisations_invitable_by
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -69,6 +69,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
             revision_requests=revision_requests,
             to_review=to_review,
             can_invite=organisations_invitable_by(user).exists(),
+            funds=funds_for_facilitator(user),
             **kwargs,
         )
 

@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ccop import money
 
 from . import permissions, services
+from .admin_export import ExportWithFiltersMixin
 from .models import (
     Applicant,
     BudgetLine,
@@ -35,6 +36,7 @@ from .models import (
     ReviewScore,
     Transition,
 )
+from .resources import BudgetLineResource, ProposalResource
 from .selectors import budget_summary, proposals_for_user
 
 
@@ -168,7 +170,9 @@ class ProposalAdminForm(forms.ModelForm):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason / comment"), widget=forms.Textarea(attrs={"rows": 5}), required=True
+        label=_("Reason / comment"),
+        widget=forms.Textarea(attrs={"rows": 5, "class": "vLargeTextField"}),
+        required=True,
     )
     amount = forms.DecimalField(
         label=_("Amount in the fund's currency (optional)"),
@@ -285,7 +289,8 @@ def _apply_decision(decision: str, proposal: Proposal, user, data: dict):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(SimpleHistoryAdmin):
+class ProposalAdmin(ExportWithFiltersMixin, SimpleHistoryAdmin):
+    resource_classes = [ProposalResource]
     form = ProposalAdminForm
     list_display = [
         "title",
@@ -616,7 +621,8 @@ class ProposalChildAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(BudgetLine)
-class BudgetLineAdmin(ProposalChildAdmin):
+class BudgetLineAdmin(ExportWithFiltersMixin, ProposalChildAdmin):
+    resource_classes = [BudgetLineResource]
     list_display = [
         "description",
         "proposal",

@@ -400,7 +400,9 @@ class ReviewScore(models.Model):
         ordering = ["criterion__order", "criterion__pk"]
         verbose_name = _("score")
         verbose_name_plural = _("scores")
-        constraints = [models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion")]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion")
+        ]
 
     def __str__(self) -> str:
         return f"{self.criterion.name}: {self.score}"

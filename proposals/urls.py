@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pdf_urls, views
+from . import budget_io_urls, pdf_urls, views
 
 app_name = "proposals"
 
@@ -20,3 +20,6 @@ urlpatterns = [
 
 # PDFs (approved download, draft preview) live in their own module; same namespace.
 urlpatterns += pdf_urls.urlpatterns
+
+# Budget spreadsheets (template, workbooks, import).
+urlpatterns += budget_io_urls.urlpatterns

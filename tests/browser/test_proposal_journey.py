@@ -5,7 +5,6 @@ save is refused without losing what was typed; staff of an outside organisation 
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -28,7 +27,13 @@ from tests.browser.helpers import (
     tab_to,
     wait_for_path,
 )
-from tests.factories import CoPFactory, CountryProgrammeFactory, FundFactory, grantee_with_staff, ready_proposal
+from tests.factories import (
+    CoPFactory,
+    CountryProgrammeFactory,
+    FundFactory,
+    grantee_with_staff,
+    ready_proposal,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -113,7 +118,6 @@ def test_two_organisations_draft_co_edit_endorse_and_submit(page, live_server, n
     proposal = Proposal.objects.get()
     assert path_of(page) == reverse("proposals:proposal-edit", args=[proposal.pk])
     assert "Proposal started" in alerts(page)
-    check_page(page)
 
     # --- the narrative
     page.locator("#id_problem_analysis").fill("People with disabilities are not heard in commune planning.")
@@ -149,6 +153,7 @@ def test_two_organisations_draft_co_edit_endorse_and_submit(page, live_server, n
     page.locator("#id_lines-1-unit_cost").fill("3.25")
     # The totals are worked out on the server as the lines change: 300 + 40 x 3.25.
     expect(page.locator("#budget-totals .budget-total")).to_contain_text("EUR 430.00")
+    check_page(page)  # the edit page, filled in, with the row htmx added
     submit(page, lambda: page.locator(".save-bar").get_by_role("button", name="Save", exact=True).click())
     assert path_of(page) == reverse("proposals:proposal-edit", args=[proposal.pk])
     assert "Saved." in alerts(page)
@@ -157,7 +162,10 @@ def test_two_organisations_draft_co_edit_endorse_and_submit(page, live_server, n
     # (A browser sends a textarea's line breaks as CRLF, as HTML says.)
     agenda = proposal.activities.get().agenda.replace("\r\n", "\n")
     assert agenda == "09:00 Welcome\n10:00 Performance\n12:00 Reflection"
-    assert sorted(line.total for line in proposal.budget_lines.all()) == [Decimal("130.00"), Decimal("300.00")]
+    assert sorted(line.total for line in proposal.budget_lines.all()) == [
+        Decimal("130.00"),
+        Decimal("300.00"),
+    ]
 
     # --- organisation B as applicant, then A endorses
     page.get_by_role("link", name=proposal.title).click()  # the breadcrumb
@@ -176,19 +184,22 @@ def test_two_organisations_draft_co_edit_endorse_and_submit(page, live_server, n
     # --- B, in another browser, co-edits the draft: A's endorsement is void
     page_b = open_page(new_context, viewport)
     login(page_b, live_server, cop.b)
-    page_b.locator("main").get_by_role("link", name=proposal.title).first.click()
+    waiting = page_b.locator("section[aria-labelledby=waiting-heading]")  # home: waiting for BTS
+    waiting.get_by_role("link", name=proposal.title).click()
     wait_for_path(page_b, reverse("proposals:proposal-detail", args=[proposal.pk]))
     page_b.locator("main").get_by_role("link", name="Edit", exact=True).click()
     wait_for_path(page_b, reverse("proposals:proposal-edit", args=[proposal.pk]))
     warning = page_b.get_by_role("note")
     expect(warning).to_contain_text("Saving changes voids the endorsements given so far")
     expect(warning).to_contain_text("ADA")
-    page_b.locator("#id_objectives").fill("Commune councils hear, answer and budget for people with disabilities.")
+    check_page(page_b)
+    page_b.locator("#id_objectives").fill(
+        "Commune councils hear, answer and budget for people with disabilities."
+    )
     submit(page_b, lambda: page_b.get_by_role("button", name="Save and view the proposal").click())
     assert path_of(page_b) == reverse("proposals:proposal-detail", args=[proposal.pk])
     assert "Saved." in alerts(page_b)
     assert VOID in endorsement_of(page_b, "ADA")
-    check_page(page_b)
     submit(page_b, lambda: page_b.get_by_role("button", name="Endorse this proposal for BTS").click())
     assert endorsement_of(page_b, "BTS").startswith("✓ Endorsed")
 
@@ -210,7 +221,9 @@ def test_two_organisations_draft_co_edit_endorse_and_submit(page, live_server, n
 # --------------------------------------------------------------------------- 2. refused submission
 
 
-def test_one_organisation_proposal_is_refused_with_each_missing_piece_linked(page, live_server, transactional_db):
+def test_one_organisation_proposal_is_refused_with_each_missing_piece_linked(
+    page, live_server, transactional_db
+):
     proposal, (staff,) = ready_proposal(applicants=1)
     services.proposal_update(
         proposal=proposal, acting_user=staff, data={"objectives": ""}, expected_revision=proposal.revision
@@ -231,6 +244,7 @@ def test_one_organisation_proposal_is_refused_with_each_missing_piece_linked(pag
     detail = reverse("proposals:proposal-detail", args=[proposal.pk])
     two_grantees = items.filter(has_text="needs at least two grantee partner organisations").locator("a")
     expect(two_grantees).to_have_attribute("href", f"{detail}#section-applicants")
+    expect(page.locator("#section-applicants")).to_contain_text("Applicant organisations")
     check_page(page)
 
     # The link to a missing narrative piece opens the edit page at its field.
@@ -307,7 +321,12 @@ def test_outside_organisation_gets_404_everywhere(page, live_server, transaction
         assert response.status == 404, name
     before = proposal.revision
     proposal.refresh_from_db()
-    assert (proposal.title, proposal.revision, proposal.endorsements.count(), proposal.applicants.count()) == (
+    assert (
+        proposal.title,
+        proposal.revision,
+        proposal.endorsements.count(),
+        proposal.applicants.count(),
+    ) == (
         "Amplify the voice of the community through theatre",
         before,
         0,
