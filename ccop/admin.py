@@ -9,6 +9,18 @@ from .models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, R
 from .roles import user_set_role
 
 
+class ProgrammeScopedAdminMixin:
+    """A facilitator sees and changes only their own country programme's records."""
+
+    programme_lookup = "country_programme"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{self.programme_lookup: request.user.country_programme_id})
+
+
 @admin.register(CountryProgramme)
 class CountryProgrammeAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "country", "language", "facilitator_list"]
@@ -36,7 +48,7 @@ class RightsholderGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, now
     list_display = ["acronym", "name", "name_local", "kind", "country_programme", "cop_count"]
     list_filter = ["kind", "country_programme"]
@@ -67,7 +79,7 @@ class CoPPhaseInline(admin.TabularInline):
 
 
 @admin.register(CoP)
-class CoPAdmin(SimpleHistoryAdmin):
+class CoPAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "country_programme", "status", "group_list", "member_list"]
     list_filter = ["status", "country_programme", "rightsholder_groups"]
     search_fields = ["name", "code", "domain", "organisations__acronym", "organisations__name"]
@@ -97,7 +109,8 @@ class CoPAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
+    programme_lookup = "cop__country_programme"
     list_display = ["organisation", "cop", "role", "joined_on", "left_on"]
     list_filter = ["role", "cop__country_programme", "cop"]
     search_fields = ["organisation__acronym", "organisation__name", "cop__name"]
@@ -109,7 +122,8 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CoPPhase)
-class CoPPhaseAdmin(admin.ModelAdmin):
+class CoPPhaseAdmin(ProgrammeScopedAdminMixin, admin.ModelAdmin):
+    programme_lookup = "cop__country_programme"
     list_display = ["cop", "number", "title", "starts_on", "ends_on"]
     list_filter = ["cop"]
     search_fields = ["title", "cop__name"]

@@ -103,6 +103,10 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
             organisation=invitation.organisation,
             preferred_language=translation.get_language() or "en",
         )
+        if invitation.role != User.Role.GRANTEE_STAFF:
+            # Committee members and facilitators work for the programme they were invited to,
+            # never for every programme.
+            user.country_programme_id = invitation.organisation.country_programme_id
         validate_password(password, user)
         user.set_password(password)
         user.save()

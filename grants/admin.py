@@ -35,6 +35,13 @@ class FundAdmin(SimpleHistoryAdmin):
             .get_queryset(request)
             .select_related("country_programme")
             .annotate(approved=Coalesce(Sum("grants__amount"), zero))
+            .filter(
+                **(
+                    {}
+                    if request.user.is_superuser
+                    else {"country_programme_id": request.user.country_programme_id}
+                )
+            )
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):

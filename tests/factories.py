@@ -108,7 +108,9 @@ class FundFactory(factory.django.DjangoModelFactory):
 
 def grantee_with_staff(cop: CoP, acronym: str | None = None) -> User:
     """A grantee organisation, an active member of `cop`, and one of its staff."""
-    organisation = OrganisationFactory(country_programme=cop.country_programme, **({"acronym": acronym} if acronym else {}))
+    organisation = OrganisationFactory(
+        country_programme=cop.country_programme, **({"acronym": acronym} if acronym else {})
+    )
     MembershipFactory(cop=cop, organisation=organisation)
     return StaffFactory(organisation=organisation)
 
@@ -176,5 +178,3 @@ def under_review(**kwargs) -> tuple[Proposal, list[User], User]:
     services.proposal_start_review(proposal=proposal, acting_user=member)
     proposal.refresh_from_db()
     return proposal, staff, member
-
-

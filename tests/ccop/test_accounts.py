@@ -21,7 +21,13 @@ def _invite(client, facilitator, organisation, email="new.person@example.org"):
     client.force_login(facilitator)
     return client.post(
         reverse("invitation-create"),
-        {"email": email, "first_name": "Srey", "last_name": "Test", "organisation": organisation.pk, "role": "grantee_staff"},
+        {
+            "email": email,
+            "first_name": "Srey",
+            "last_name": "Test",
+            "organisation": organisation.pk,
+            "role": "grantee_staff",
+        },
     )
 
 
@@ -43,7 +49,8 @@ def test_invited_person_sets_a_password_and_lands_in_the_portal(client, django_c
     page = client.get("/" + path)
     assert organisation.name in page.content.decode()
     response = client.post(
-        "/" + path, {"username": "srey.test", "password1": "long-enough-Pa55word", "password2": "long-enough-Pa55word"}
+        "/" + path,
+        {"username": "srey.test", "password1": "long-enough-Pa55word", "password2": "long-enough-Pa55word"},
     )
     assert response.status_code == 302 and response.url == reverse("home")
     user = User.objects.get(username="srey.test")
@@ -62,7 +69,9 @@ def test_invitation_refuses_a_weak_password_and_keeps_the_link_usable(client):
     organisation = OrganisationFactory(country_programme=programme)
     from ccop.services import invitation_send
 
-    _invitation, link = invitation_send(email="a@example.org", organisation=organisation, acting_user=facilitator)
+    _invitation, link = invitation_send(
+        email="a@example.org", organisation=organisation, acting_user=facilitator
+    )
     response = client.post(link, {"username": "a.person", "password1": "123", "password2": "123"})
     assert response.status_code == 200
     assert "password" in response.content.decode().lower()

@@ -39,7 +39,9 @@ def test_approve_on_the_change_page_creates_the_grant(client, django_capture_on_
     client.force_login(member)
     assert "Remaining" in page_text(client.get(_decide_url(proposal, "approve")))
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(_decide_url(proposal, "approve"), {"reason": "Relevant and feasible.", "amount": "9000.00"})
+        response = client.post(
+            _decide_url(proposal, "approve"), {"reason": "Relevant and feasible.", "amount": "9000.00"}
+        )
     assert response.status_code == 302
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.APPROVED
@@ -59,7 +61,9 @@ def test_approving_past_the_ceiling_is_a_message_with_the_remaining_balance(clie
     assert response.status_code == 200
     assert "only EUR 2,000.00 remains" in page_text(response)
     second.refresh_from_db()
-    assert second.status == Proposal.Status.UNDER_REVIEW and not Grant.objects.filter(proposal=second).exists()
+    assert (
+        second.status == Proposal.Status.UNDER_REVIEW and not Grant.objects.filter(proposal=second).exists()
+    )
 
 
 def test_a_conflicted_member_is_not_offered_the_decisions_and_cannot_force_them(client):
@@ -96,7 +100,9 @@ def test_review_with_scores_on_the_funds_criteria(client):
     client.force_login(member)
     url = reverse("admin:proposals_review_add") + f"?proposal={proposal.pk}"
     assert "Relevance" in page_text(client.get(url))
-    too_high = client.post(url, {"proposal": proposal.pk, "recommendation": "approve", f"criterion_{relevance.pk}": "9"})
+    too_high = client.post(
+        url, {"proposal": proposal.pk, "recommendation": "approve", f"criterion_{relevance.pk}": "9"}
+    )
     assert too_high.status_code == 200 and not Review.objects.exists()
     client.post(url, {"proposal": proposal.pk, "recommendation": "approve", f"criterion_{relevance.pk}": "4"})
     review = Review.objects.get()
@@ -116,7 +122,10 @@ def test_proposal_list_shows_days_waiting_and_is_scoped_to_the_programme(client)
     user_set_role(user=outsider, role=outsider.role)
     client.force_login(outsider)
     assert proposal.title not in page_text(client.get(reverse("admin:proposals_proposal_changelist")))
-    assert client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).status_code in (302, 404)
+    assert client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).status_code in (
+        302,
+        404,
+    )
 
 
 def test_verify_pdfs_admin_action_reports_a_tampered_file(client):
