@@ -14,7 +14,7 @@ from proposals.selectors import proposals_for_user
 export_admin_site = admin.AdminSite(name="export_admin")
 
 
-class ProposalExportAdmin(ExportWithFiltersMixin, ProposalAdmin):
+class ProposalExportAdmin(ProposalAdmin):
     resource_classes = [ProposalResource]
 
 
