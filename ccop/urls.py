@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/invitation/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("proposals/", include("proposals.urls")),
+    # Before Django's own set_language (same path and name): the switcher also remembers the choice.
+    path("i18n/setlang/", views.LanguageSetView.as_view(), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

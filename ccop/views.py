@@ -9,9 +9,11 @@ from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
+from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
 from proposals.models import Proposal
 from proposals.permissions import APPLICANT_EDITABLE, has_conflict
@@ -20,6 +22,7 @@ from proposals.services import valid_endorsement_organisation_ids
 
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
+from .models import User
 from .selectors import cops_for_user, funds_for_facilitator, organisations_invitable_by
 
 
@@ -135,3 +138,26 @@ class InvitationAcceptView(View):
             self.template_name,
             {"invitation": invitation, "form": form},
         )
+
+
+class LanguageSetView(View):
+    """The language switcher: Django's set_language (cookie, redirect to `next`), and for a
+    logged-in person the choice is also kept on their account (User.preferred_language), so it
+    follows them to another browser or phone and into the e-mails they receive."""
+
+    def get(self, request):
+        return set_language(request)
+
+    def post(self, request):
+        response = set_language(request)
+        code = request.POST.get(LANGUAGE_QUERY_PARAMETER)
+        user = request.user
+        if (
+            user.is_authenticated
+            and code in dict(User._meta.get_field("preferred_language").choices)
+            and check_for_language(code)
+            and user.preferred_language != code
+        ):
+            user.preferred_language = code
+            user.save(update_fields=["preferred_language"])
+        return response

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ccop.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -115,6 +116,7 @@ AUTH_PASSWORD_VALIDATORS = [
 django.conf.locale.LANG_INFO = {
     **django.conf.locale.LANG_INFO,
     "lo": {"bidi": False, "code": "lo", "name": "Lao", "name_local": "ລາວ"},
+    "km": {"bidi": False, "code": "km", "name": "Khmer", "name_local": "ខ្មែរ"},
 }
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("km", _("Khmer")), ("lo", _("Lao"))]

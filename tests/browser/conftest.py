@@ -16,7 +16,6 @@ groups) are there in each test and in the tests that run after it.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
@@ -98,17 +97,3 @@ def context(new_context, viewport, browser_locale):
 @pytest.fixture
 def bytes_transferred(page) -> BytesRecorder:
     return BytesRecorder(page)
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(request):
-    """The five rightsholder groups come from a data migration; a transactional test's flush
-    removes them. Put them back before every database-using browser test, whatever ran before
-    (serialized rollback alone depends on the order pytest-django picks)."""
-    if not request.node.get_closest_marker("django_db"):
-        return
-    request.getfixturevalue("transactional_db")
-    from django.apps import apps
-
-    migration = importlib.import_module("ccop.migrations.0002_rightsholder_groups")
-    migration.create_groups(apps, None)
