@@ -81,6 +81,11 @@ CONTENT_FIELDS = (
 # --------------------------------------------------------------------------- content and digest
 
 
+def _text(value: str) -> str:
+    """Line breaks as browsers send them (CRLF) and as code writes them (LF) are the same text."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def proposal_snapshot(proposal: Proposal) -> dict:
     """The proposal's content as plain JSON: what applicants endorse and the committee approves.
 
@@ -99,11 +104,11 @@ def proposal_snapshot(proposal: Proposal) -> dict:
         "fund": proposal.fund.name,
         "fund_currency": proposal.fund.currency,
         "phase": proposal.phase.number if proposal.phase_id else None,
-        "title": proposal.title,
-        "problem_analysis": proposal.problem_analysis,
-        "objectives": proposal.objectives,
+        "title": _text(proposal.title),
+        "problem_analysis": _text(proposal.problem_analysis),
+        "objectives": _text(proposal.objectives),
         "target_groups": sorted(proposal.target_groups.values_list("code", flat=True)),
-        "provinces": proposal.provinces,
+        "provinces": _text(proposal.provinces),
         "starts_on": proposal.starts_on.isoformat() if proposal.starts_on else None,
         "ends_on": proposal.ends_on.isoformat() if proposal.ends_on else None,
         "budget_option": proposal.budget_option,
@@ -111,13 +116,13 @@ def proposal_snapshot(proposal: Proposal) -> dict:
         "exchange_rates": {r.currency: str(r.rate) for r in proposal.exchange_rates.order_by("currency")},
         "activities": [
             {
-                "title": a.title,
-                "description": a.description,
+                "title": _text(a.title),
+                "description": _text(a.description),
                 "starts_on": a.starts_on.isoformat() if a.starts_on else None,
                 "ends_on": a.ends_on.isoformat() if a.ends_on else None,
-                "place": a.place,
+                "place": _text(a.place),
                 "is_primary": a.is_primary,
-                "agenda": a.agenda,
+                "agenda": _text(a.agenda),
                 "participants": {p.rightsholder_group.code: p.number for p in a.expected_participants.all()},
             }
             for a in activities
@@ -126,8 +131,8 @@ def proposal_snapshot(proposal: Proposal) -> dict:
             {
                 "activity": activity_index.get(line.activity_id),
                 "category": line.category,
-                "description": line.description,
-                "unit": line.unit,
+                "description": _text(line.description),
+                "unit": _text(line.unit),
                 "quantity": str(line.quantity),
                 "unit_cost": str(money.quantize(line.unit_cost)),
                 "currency": line.currency,
