@@ -2,8 +2,8 @@
 download (stored bytes, never rendered again, allowed users only), the DRAFT preview, the shipped
 Khmer font, and `verify_pdfs`.
 
-The views are reached through this module's own `urlpatterns` (`pytest.mark.urls`), which mounts
-`proposals.pdf_urls` under the `proposals` namespace as the real URLconf will."""
+The views are reached through the portal's real URLconf (`proposals.pdf_urls` is appended to the
+`proposals` namespace)."""
 
 from __future__ import annotations
 
@@ -20,16 +20,15 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.views import LoginView
 from django.core.management import CommandError, ManagementUtility, call_command
-from django.urls import include, path, reverse
+from django.urls import reverse
 from pypdf import PdfReader
 
 from ccop import money
 from ccop.models import RightsholderGroup
 from grants.models import Grant
 from grants.services import grant_attach_pdf, grant_verify_pdf
-from proposals import pdf, pdf_urls, services
+from proposals import pdf, services
 from proposals.models import BudgetLine, Decision, Proposal
 from tests.factories import (
     CommitteeMemberFactory,
@@ -38,12 +37,7 @@ from tests.factories import (
     ready_proposal,
 )
 
-urlpatterns = [
-    path("proposals/", include((pdf_urls.urlpatterns, "proposals"), namespace="proposals")),
-    path("login/", LoginView.as_view(), name="login"),
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db]
 
 KHMER_TITLE = "សិក្ខាសាលាស្តីពីភាសាសញ្ញា"  # workshop on sign language
 KHMER_LINE = "ការបកប្រែភាសាសញ្ញា"  # sign-language interpretation
@@ -369,7 +363,7 @@ def test_outsiders_get_404_and_anonymous_people_the_login_page(approved, client,
     client.logout()
     response = client.get(reverse(name, args=[proposal.pk]))
     assert response.status_code == 302
-    assert response["Location"].startswith("/login/")
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_outsider_gets_404_for_a_draft_preview(client):
