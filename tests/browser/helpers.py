@@ -201,6 +201,8 @@ class Transfer:
     bytes: int  # encoded (compressed) bytes received, headers included
     status: int | None = None
     from_cache: bool = False
+    cache_control: str = ""
+    seen_before: bool = False  # the recorder saw this URL come from the network before
 
 
 @dataclass
@@ -215,6 +217,8 @@ class BytesRecorder:
     page: Page
     transfers: list[Transfer] = field(default_factory=list)
     _pending: dict[str, Transfer] = field(default_factory=dict, repr=False)
+    # What each URL cost on the wire when it last came from the network (kept across reset()).
+    wire_sizes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -240,6 +244,9 @@ class BytesRecorder:
             event["requestId"], Transfer(url=event["response"]["url"], bytes=0)
         )
         transfer.status = event["response"]["status"]
+        headers = {k.lower(): v for k, v in (event["response"].get("headers") or {}).items()}
+        transfer.cache_control = headers.get("cache-control", "")
+        transfer.seen_before = transfer.url in self.wire_sizes
         transfer.from_cache = transfer.from_cache or bool(
             event["response"].get("fromDiskCache") or event["response"].get("fromPrefetchCache")
         )
@@ -252,6 +259,8 @@ class BytesRecorder:
         transfer = self._pending.pop(event["requestId"], None)
         if transfer is not None and not transfer.url.startswith("data:"):
             transfer.bytes = int(event["encodedDataLength"])
+            if transfer.bytes and not transfer.from_cache:
+                self.wire_sizes[transfer.url] = transfer.bytes
             self.transfers.append(transfer)
 
     def _on_request_finished(self, request) -> None:
@@ -270,12 +279,39 @@ class BytesRecorder:
         self.page.wait_for_load_state("networkidle")
         self.page.evaluate("() => 0")  # a round trip: events sent before it are delivered
 
+    def settle_loaded(self) -> None:
+        """Quicker than settle(): wait for the load event and the page's fonts, then for the
+        events sent before them (for pages that fetch nothing after loading)."""
+        self.page.wait_for_load_state("load")
+        self.page.evaluate("() => document.fonts.ready.then(() => 0)")
+        self.page.evaluate("() => 0")
+
     def reset(self) -> None:
         self.transfers.clear()
+
+    def clear_cache(self) -> None:
+        """Empty the browser's HTTP cache, so the next load is a first load."""
+        if self.via == "cdp":
+            self._cdp.send("Network.clearBrowserCache")
 
     @property
     def total(self) -> int:
         return sum(t.bytes for t in self.transfers)
+
+    def later_load(self, cacheable) -> int:
+        """The bytes the recorded loads would transfer with the cache warm: what came from the
+        network, less the files fetched for the first time that `cacheable(transfer)` says a
+        browser keeps (e.g. static files with long cache headers)."""
+        return sum(t.bytes for t in self.transfers if t.seen_before or t.from_cache or not cacheable(t))
+
+    @property
+    def first_load(self) -> int:
+        """The bytes of the recorded loads with an empty cache: what came from the network, plus,
+        for what came from the cache, its size when it was fetched from the network before."""
+        return sum(
+            t.bytes if t.bytes and not t.from_cache else self.wire_sizes.get(t.url, t.bytes)
+            for t in self.transfers
+        )
 
     def summary(self) -> str:
         rows = sorted(self.transfers, key=lambda t: -t.bytes)
