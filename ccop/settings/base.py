@@ -156,6 +156,9 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # Two-factor login (django-otp, TOTP apps and backup codes): see ccop/accounts/two_factor.py for
 # who must use it.
 OTP_TOTP_ISSUER = "CCoP portal"
+# The admin lists and deletes people's authenticators and backup codes (a lost phone) but never
+# shows their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Scripts, styles
 # and fonts are the portal's own files; pages keep no inline <script>, no on* attributes and no
