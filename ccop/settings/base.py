@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "ccop.accounts.middleware.TwoFactorRequiredMiddleware",
     "ccop.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ccop.middleware.RejectNullCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
