@@ -24,11 +24,15 @@ import hashlib
 import io
 import json
 import re
+import struct
+import time
+import zipfile
 from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -60,6 +64,7 @@ from tests.factories import (
     ready_proposal,
     under_review,
 )
+from tests.proposals.test_budget_import import GOOD, rezip, xlsx
 from tests.proposals.test_views import flat, page_data
 
 pytestmark = pytest.mark.django_db
@@ -779,3 +784,131 @@ def test_a_null_character_anywhere_in_a_request_is_refused_before_any_view(clien
         assert getattr(client, method)(address, data).status_code == 400, address
     assert db_digest() == before
     assert proposal.endorsements.count() == 2 and Proposal.objects.get(pk=proposal.pk).status == S.DRAFT
+
+
+# --------------------------------------------------------------------------- uploads
+# tests/proposals/test_budget_import.py (`BROKEN`) already refuses, page and reader: CSV and PDF
+# renamed, an old .xls, a 10 MB workbook, a zip bomb, macros by name and inside, an XML DTD in
+# the first bytes, a damaged zip, an .ods, 20,000 rows. Here: what it does not build.
+
+
+def exe_bytes() -> bytes:
+    """The start of a Windows program (DOS header, stub, PE header) and random code."""
+    dos = (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00\xb8"
+        + bytes(41)
+        + struct.pack("<I", 0x80)
+    )
+    stub = b"\x0e\x1f\xba\x0e\x00\xb4\x09\xcd\x21\xb8\x01\x4c\xcd\x21This program cannot be run in DOS mode.\r\r\n$"
+    return dos + stub + bytes(7) + b"PE\x00\x00\x4c\x01\x03\x00" + bytes(220) + bytes(range(256)) * 16
+
+
+def big_image() -> bytes:
+    """A 50 MB PNG (a valid header, then filler)."""
+    return b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(50 * 1024 * 1024)
+
+
+def sheet_xml(content: bytes) -> bytes:
+    return zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+
+
+def entities_after_a_comment() -> bytes:
+    """Nested entities (a "billion laughs") declared after a 3 KB comment, past the first bytes
+    where a DOCTYPE is usually looked for."""
+    base = xlsx([GOOD])
+    entities = b"".join(f'<!ENTITY a{i + 1} "{("&a%s;" % (i or "")) * 10}">'.encode() for i in range(9))
+    doctype = b'<!DOCTYPE worksheet [<!ENTITY a "' + b"x" * 100 + b'">' + entities + b"]>"
+    sheet = sheet_xml(base).replace(b"Lunch for participants", b"&a9;")
+    return rezip(base, replace={"xl/worksheets/sheet1.xml": b"<!--" + b" " * 3000 + b"-->" + doctype + sheet})
+
+
+def external_entity() -> bytes:
+    base = xlsx([GOOD])
+    doctype = b'<!DOCTYPE worksheet [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+    sheet = sheet_xml(base).replace(b"Lunch for participants", b"&secret;")
+    return rezip(base, replace={"xl/worksheets/sheet1.xml": b"<!--" + b" " * 3000 + b"-->" + doctype + sheet})
+
+
+def sparse_sheet() -> bytes:
+    """A 5 KB workbook whose last row is row 1,048,576 and whose dimension claims every column:
+    read naively, a million empty rows of 16,384 cells each."""
+    base = xlsx([GOOD])
+    sheet = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', sheet_xml(base))
+    far_row = b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>meals</t></is></c></row>'
+    return rezip(
+        base, replace={"xl/worksheets/sheet1.xml": sheet.replace(b"</sheetData>", far_row + b"</sheetData>")}
+    )
+
+
+def traversal_zip() -> bytes:
+    """A zip whose parts would be written outside any folder if it were ever unpacked."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("../../../../tmp/ccop-evil.txt", "owned")
+        archive.writestr("/etc/cron.d/ccop", "* * * * * root true")
+    return out.getvalue()
+
+
+UPLOADS = [
+    ("exe renamed .xlsx", exe_bytes, "budget.xlsx", "This file is not an Excel workbook (.xlsx)"),
+    ("exe renamed .pdf", exe_bytes, "budget.pdf", "whose name ends in .xlsx"),
+    ("exe", exe_bytes, "setup.exe", "whose name ends in .xlsx"),
+    ("50 MB image renamed .xlsx", big_image, "budget.xlsx", "The file is 50.0 MB; the limit is 5 MB"),
+    ("50 MB image", big_image, "photo.png", "The file is 50.0 MB; the limit is 5 MB"),
+    (
+        "HTML renamed .xlsx",
+        lambda: b"<html><script>alert('up')</script></html>",
+        "budget.xlsx",
+        "not an Excel",
+    ),
+    ("zip with paths outside", traversal_zip, "budget.xlsx", "This file is not an Excel workbook (.xlsx)"),
+    (
+        "entities after a comment",
+        entities_after_a_comment,
+        "budget.xlsx",
+        "XML declarations that Excel never writes",
+    ),
+    ("external entity", external_entity, "budget.xlsx", "XML declarations that Excel never writes"),
+    ("a row past 40,000", sparse_sheet, "budget.xlsx", "goes on past row 40,000"),
+    (
+        "sheet XML cut short",
+        lambda: rezip(xlsx([GOOD]), replace={"xl/worksheets/sheet1.xml": sheet_xml(xlsx([GOOD]))[:700]}),
+        "budget.xlsx",
+        "The workbook could not be read (ParseError)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "build", "name", "words"), UPLOADS, ids=[u[0] for u in UPLOADS])
+def test_disguised_and_oversized_uploads_are_refused_in_plain_words(client, case, build, name, words):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    before = db_digest()
+    started = time.monotonic()
+    response = client.post(
+        url("proposal-budget-import", proposal),
+        {"file": SimpleUploadedFile(name, build(), content_type="application/octet-stream")},
+    )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    text = " ".join(response.content.decode().split())
+    assert "Nothing was saved" in text
+    assert words in text.replace("&#x27;", "'").replace("&quot;", '"'), text[-3000:]
+    assert 'name="token"' not in text
+    assert_inert_html(response.content)
+    assert db_digest() == before
+    assert f"budget_import:{proposal.pk}" not in client.session
+    assert elapsed < 30  # refused before any costly reading (generous: a loaded CI runner)
+
+
+def test_the_uploaded_file_name_is_shown_escaped(client):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    name = "\"><img src=x onerror=alert('file')>.xlsx"
+    rows = [[GOOD[0], payload("cell")[:250], "<b>day</b>", 1, 2, "EUR", None]]
+    response = client.post(
+        url("proposal-budget-import", proposal), {"file": SimpleUploadedFile(name, xlsx(rows))}
+    )
+    assert response.status_code == 200
+    assert_inert_html(response.content, "cell")
+    assert "onerror=alert(&#x27;file&#x27;)" in response.content.decode()
