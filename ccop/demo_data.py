@@ -2070,6 +2070,13 @@ DEMO_USERS = [
     },
 ]
 
+# Two-step login of the demo's committee members, facilitators and admin: every one of them has
+# an authenticator with this secret (base32; add it to any authenticator app, or
+# `oathtool --totp -b CCOPDEMOTOTPSECRETFORTHEDEMOONLY`) and these backup codes (each works once;
+# `seed_demo` puts used ones back). Demo data only: documented in the README.
+DEMO_TOTP_SECRET = "CCOPDEMOTOTPSECRETFORTHEDEMOONLY"  # noqa: S105 - demo data, documented
+DEMO_BACKUP_CODES = ["2026000001", "2026000002", "2026000003", "2026000004", "2026000005"]
+
 # ---------------------------------------------------------------------------------------------
 # Implemented activities as reported in the "CCoP Outputs" section of 001 and in article 003.
 # "activity" is the index of the matching activity in that CoP's "activities" list (for outputs

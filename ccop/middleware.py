@@ -1,9 +1,15 @@
-"""The language a logged-in person chose is used on any browser they log in from."""
+"""The language a logged-in person chose is used on any browser they log in from; requests with
+NUL characters are refused before any view runs."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
+from django.shortcuts import render
 from django.utils import translation
+
+security_logger = logging.getLogger("django.security.NullCharacter")
 
 
 def _preferred_language(request) -> str | None:
@@ -54,3 +60,25 @@ class UserLanguageMiddleware:
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         return response
+
+
+class RejectNullCharactersMiddleware:
+    """A NUL character (U+0000) in a query string or a posted form is refused with the portal's
+    "request not understood" page (400) before any view runs. No person types one; PostgreSQL
+    cannot store one in text (the query fails), and Django's form fields refuse it, but raw
+    parameters (a search term, a comment read from the POST) would reach the database."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_null_character(request.GET) or (
+            request.method == "POST" and _has_null_character(request.POST)
+        ):
+            security_logger.warning("Refused a request with a NUL character: %s", request.path)
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
+
+
+def _has_null_character(data) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())

@@ -34,10 +34,18 @@ def _programme_people(proposal: Proposal, role: str) -> list[User]:
     )
 
 
+def _one_line(text: str) -> str:
+    """Any run of spaces and line breaks as one space: a subject is one header line."""
+    return " ".join(str(text).split())
+
+
 def _send(template: str, recipients: list[User], context: dict) -> int:
-    """One message per person, in the person's preferred language."""
+    """One message per person, in the person's preferred language. The templates are plain text
+    (not HTML-escaped); their first line is the subject, where names are put on one line so that
+    a name with a line break can neither end the subject early nor add a header."""
     messages = []
     seen = set()
+    context = {**context, "subject_cop": _one_line(context["proposal"].cop.name)}
     for person in recipients:
         if person.email in seen:
             continue
@@ -45,7 +53,9 @@ def _send(template: str, recipients: list[User], context: dict) -> int:
         with translation.override(person.preferred_language or settings.LANGUAGE_CODE):
             body = render_to_string(f"emails/{template}.txt", {**context, "person": person})
             subject, _, text = body.partition("\n")
-        messages.append((subject.strip(), text.strip() + "\n", settings.DEFAULT_FROM_EMAIL, [person.email]))
+        messages.append(
+            (_one_line(subject), text.strip() + "\n", settings.DEFAULT_FROM_EMAIL, [person.email])
+        )
     return send_mass_mail(messages, fail_silently=False) if messages else 0
 
 

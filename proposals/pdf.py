@@ -16,6 +16,7 @@ import functools
 import logging
 import mimetypes
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -179,15 +180,12 @@ class Amounts:
 
 
 def css_string(value: str) -> SafeString:
-    """A CSS string literal for `content:` in the template's <style> (never closes the element)."""
-    escaped = (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\A ")
-        .replace("<", "\\3C ")
-        .replace(">", "\\3E ")
-    )
+    """A CSS string literal for `content:` in the template's <style>. It never ends early: a CR,
+    LF or form feed would end it and let the rest of the text act as CSS, so line breaks become
+    the `\\A` escape and other control characters a space; and it never closes the element."""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(" " if unicodedata.category(c) == "Cc" and c not in "\n\t" else c for c in text)
+    escaped = "".join(f"\\{ord(c):X} " if c in '\\"<>\n\t' else c for c in text)
     return mark_safe(f'"{escaped}"')  # noqa: S308 - escaped above for a CSS string
 
 

@@ -23,6 +23,7 @@ import copy
 import datetime
 import hashlib
 import io
+import logging
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -50,8 +51,13 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
 MAX_ROWS = BUDGET_IMPORT_MAX_LINES
+# How far down the Budget sheet is read, blank rows included: a budget never goes past it, and a
+# tiny file whose last row is row 1,048,576 would otherwise cost seconds of reading.
+MAX_SHEET_ROWS = 20 * MAX_ROWS
 CHUNK_SIZE = 2000
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+logger = logging.getLogger(__name__)
 
 # What starts a formula in Excel, LibreOffice or Google Sheets (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -834,15 +840,28 @@ def check_upload_container(fileobj: IO[bytes], name: str, size: int) -> None:
                 "macros",
             )
         for member in members:
-            if member.filename.lower().endswith((".xml", ".rels", ".vml")):
-                with archive.open(member) as part:
-                    prolog = part.read(2048)
-                if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                    raise UploadRejected(
-                        _("The file contains XML declarations that Excel never writes; it was not opened."),
-                        "xml_dtd",
-                    )
+            if member.filename.lower().endswith((".xml", ".rels", ".vml")) and _declares_entities(
+                archive, member
+            ):
+                raise UploadRejected(
+                    _("The file contains XML declarations that Excel never writes; it was not opened."),
+                    "xml_dtd",
+                )
     fileobj.seek(0)
+
+
+def _declares_entities(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """A DOCTYPE or ENTITY declaration anywhere in the XML part, not only in its first bytes (a
+    long comment can come first). Excel writes neither; text typed in a cell is escaped
+    (`&lt;!DOCTYPE`), so it never matches."""
+    tail = b""
+    with archive.open(member) as part:
+        for chunk in iter(lambda: part.read(256 * 1024), b""):
+            window = tail + chunk
+            if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                return True
+            tail = window[-8:]
+    return False
 
 
 def _number(value) -> Decimal | None:
@@ -1189,6 +1208,19 @@ def read_budget_upload(upload, *, proposal: Proposal) -> BudgetImportPreview:
         return preview
     try:
         _read_sheet(wb, proposal, preview)
+    except Exception as exc:  # the sheet's XML is parsed only now, row by row
+        logger.warning("Budget upload %s could not be read", preview.filename, exc_info=True)
+        preview.rows.clear()
+        preview.display.clear()
+        preview.errors[:] = [
+            CellError(
+                None,
+                None,
+                _("The workbook could not be read (%(reason)s). Save it again as .xlsx and retry.")
+                % {"reason": type(exc).__name__},
+                "unreadable",
+            )
+        ]
     finally:
         wb.close()
     return preview
@@ -1200,13 +1232,30 @@ def _read_sheet(wb, proposal: Proposal, preview: BudgetImportPreview) -> None:
         preview.errors.append(CellError(None, None, _("The workbook has no “Budget” sheet."), "no_sheet"))
         return
     reader = _Reader(proposal, preview)
-    rows = ws.iter_rows()
+    rows = ws.iter_rows(max_row=MAX_SHEET_ROWS + 1)
     header = next(rows, None)
     positions = reader.read_headers(header or [])
     if positions is None:
         return
     data_rows = 0
     for row_number, cells in enumerate(rows, 2):
+        if row_number > MAX_SHEET_ROWS:
+            preview.rows.clear()
+            preview.display.clear()
+            preview.errors[:] = [
+                CellError(
+                    None,
+                    None,
+                    _(
+                        "The “Budget” sheet goes on past row %(max)s (something is typed or "
+                        "formatted far below the budget lines). Copy your lines into a new "
+                        "template and upload that."
+                    )
+                    % {"max": f"{MAX_SHEET_ROWS:,}"},
+                    "sheet_too_long",
+                )
+            ]
+            return
         picked = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
         if all(
             cell is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())

@@ -42,3 +42,42 @@ def _reference_data(request):
     from django.apps import apps
 
     importlib.import_module("ccop.migrations.0002_rightsholder_groups").create_groups(apps, None)
+
+
+# --- two-step login -------------------------------------------------------------------------
+# Committee members, facilitators and admin users must pass two-step login (ccop/accounts):
+# a session that has not typed a code reaches nothing but the code pages, in the portal and in
+# the admin. Tests that log someone in with `client.force_login(user)` mean "this person, logged
+# in normally": for anyone who owes a code (their role, or they turned two-step login on),
+# force_login here also gives them a confirmed authenticator (when missing) and marks the
+# session verified exactly as django_otp.login does after a right code
+# (tests/two_factor.mark_session_verified). To test the code pages themselves, log in through
+# the real login page instead (tests/ccop/test_two_factor.py), or call
+# `force_login_without_two_factor(client, user)` for a session that still owes its code.
+# Browser tests log in through the pages (tests/browser/helpers.login types the code).
+# `client.login()` cannot be used: django-axes needs the request to throttle logins.
+
+
+def force_login_without_two_factor(client, user, backend=None):
+    from django.test import Client
+
+    _django_force_login = getattr(Client.force_login, "django_original", Client.force_login)
+    _django_force_login(client, user, backend)
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_two_factor(monkeypatch):
+    from django.test import Client
+
+    from ccop.accounts.two_factor import has_two_factor, two_factor_required
+    from tests.two_factor import mark_session_verified
+
+    original = getattr(Client.force_login, "django_original", Client.force_login)
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if two_factor_required(user) or has_two_factor(user):
+            mark_session_verified(self, user)
+
+    force_login.django_original = original
+    monkeypatch.setattr(Client, "force_login", force_login)

@@ -1,10 +1,12 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
 import django.conf.locale
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -40,6 +42,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "import_export",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ccop",
     "grants",
     "proposals",
@@ -49,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Pages are compressed for weak connections (Django masks the CSRF token in every response,
     # which is what protects compressed pages against BREACH).
     "django.middleware.gzip.GZipMiddleware",
@@ -57,11 +64,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Committee members, facilitators and admins reach nothing but the two-factor pages until
+    # their session is verified with a code (ccop/accounts/middleware.py).
+    "ccop.accounts.middleware.TwoFactorRequiredMiddleware",
     "ccop.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ccop.middleware.RejectNullCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a login refused during a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ccop.urls"
@@ -102,15 +116,68 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# django-axes first: it refuses a locked-out username+address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions end after two hours without a request (every request moves the end): phones are shared
+# in partner offices and at workshops, and the next person must not find someone else logged in;
+# two hours still cover a long stretch of drafting with breaks (typed input is kept in the browser
+# until the server has it, so logging in again loses nothing). Changing the password ends every
+# other session of that person (Django's session hash).
+SESSION_COOKIE_AGE = 2 * 60 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Guessing passwords (django-axes): five wrong passwords for one user name from one address lock
+# that pair out for 15 minutes, in the portal's and the admin's login alike; a wrong password
+# during the lockout starts the 15 minutes again; a right one clears the count. Attempts are
+# rows in the database, so every app server sees them.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ccop.accounts.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ccop.accounts.throttling.client_ip"
+# Proxies in front of the app servers that append to X-Forwarded-For (the load balancer: 1);
+# 0 uses the connection's address.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Two-factor login (django-otp, TOTP apps and backup codes): see ccop/accounts/two_factor.py for
+# who must use it.
+OTP_TOTP_ISSUER = "CCoP portal"
+# The admin lists and deletes people's authenticators and backup codes (a lost phone) but never
+# shows their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Scripts, styles
+# and fonts are the portal's own files; pages keep no inline <script>, no on* attributes and no
+# style attributes (tests/ccop/test_csp.py checks every page a role reaches).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 
 # Django knows Khmer but not Lao: teach it the language's name (its own strings stay English).
 django.conf.locale.LANG_INFO = {
@@ -162,6 +229,8 @@ LOGGING = {
         # WeasyPrint reports every rendering step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes says every failed login at INFO; lockouts stay (WARNING).
+        "axes": {"level": "WARNING"},
     },
 }
 

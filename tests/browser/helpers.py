@@ -14,6 +14,9 @@ from playwright.sync_api import Page
 
 TEST_PASSWORD = "a-long-test-password"  # what tests/factories.py gives every user
 LOGIN_PATH = "/accounts/login/"
+TWO_FACTOR_VERIFY_PATH = "/accounts/two-factor/verify/"
+TWO_FACTOR_SETUP_PATH = "/accounts/two-factor/setup/"
+TWO_FACTOR_BACKUP_CODES_PATH = "/accounts/two-factor/backup-codes/"
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
@@ -30,6 +33,7 @@ SERIOUS = ("serious", "critical")
 
 def login(page: Page, live_server, user, *, password: str = TEST_PASSWORD, next_path: str = "") -> None:
     """Log `user` in through the login form, as a person would; waits for the page after it.
+    When the portal then asks for a two-step login code, types it (`pass_two_factor`).
 
     Works in any interface language (fields found by name, not label). Fails with the form's
     error text when the portal refuses the password.
@@ -49,6 +53,36 @@ def login(page: Page, live_server, user, *, password: str = TEST_PASSWORD, next_
         raise AssertionError(f"login as {user.get_username()!r} refused: {errors or page.content()[:500]}")
     page.wait_for_url(lambda url: urlsplit(url).path != LOGIN_PATH)
     page.wait_for_load_state()
+    pass_two_factor(page, user)
+
+
+def pass_two_factor(page: Page, user) -> None:
+    """On the page after the password: when the portal asks for a two-step login code, type
+    the one `user`'s authenticator app shows now (computed from their device in the database);
+    when it asks to set an authenticator up first, confirm the one the page offers and continue
+    past the backup codes. Anywhere else, does nothing. Waits for the page after it."""
+    from tests.two_factor import code_for, totp_device
+
+    path = urlsplit(page.url).path
+    if path not in (TWO_FACTOR_VERIFY_PATH, TWO_FACTOR_SETUP_PATH):
+        return
+    device = totp_device(user, confirmed=path == TWO_FACTOR_VERIFY_PATH or None)
+    form = page.locator("main form:has(input[name=code])")
+    form.locator("input[name=code]").fill(code_for(device))
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and urlsplit(r.url).path == path
+    ) as answer:
+        form.locator("[type=submit]").click()
+    if answer.value.status != 302:
+        page.wait_for_load_state()
+        errors = page.locator(".invalid-feedback, .alert").all_inner_texts()
+        raise AssertionError(f"two-step code for {user.get_username()!r} refused: {errors}")
+    page.wait_for_url(lambda url: urlsplit(url).path != path)
+    page.wait_for_load_state()
+    if urlsplit(page.url).path == TWO_FACTOR_BACKUP_CODES_PATH:
+        page.locator("main a.btn-primary").click()  # "I have kept them: continue"
+        page.wait_for_url(lambda url: urlsplit(url).path != TWO_FACTOR_BACKUP_CODES_PATH)
+        page.wait_for_load_state()
 
 
 # --- keyboard --------------------------------------------------------------------------------
@@ -161,11 +195,28 @@ def run_axe(page: Page, *, context: Any = None, options: dict | None = None) -> 
     by default every rule axe enables by default runs on the whole document.
     """
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE_PATH))
+        _add_axe(page)
     results = page.evaluate(
         "([context, options]) => axe.run(context || document, options || {})", [context, options]
     )
     return results["violations"]
+
+
+def _add_axe(page: Page) -> None:
+    """Load axe-core as a script from the page's own origin: the portal's Content-Security-Policy
+    (script-src 'self') refuses the inline script add_script_tag(path=...) would insert, and
+    bypassing the policy would hide the violations the browser tests look for."""
+    parts = urlsplit(page.url)
+    url = f"{parts.scheme}://{parts.netloc}/__test-only__/axe.min.js"
+
+    def serve(route):
+        route.fulfill(path=str(AXE_PATH), content_type="application/javascript")
+
+    page.route(url, serve)
+    try:
+        page.add_script_tag(url=url)
+    finally:
+        page.unroute(url, serve)
 
 
 def format_violations(violations: list[dict], url: str = "") -> str:

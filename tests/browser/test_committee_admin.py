@@ -16,8 +16,16 @@ from ccop.roles import user_set_role
 from grants.models import Grant
 from proposals import services
 from proposals.models import Proposal
-from tests.browser.helpers import TEST_PASSWORD, focused, tab_to, wait_for_path
+from tests.browser.helpers import (
+    TEST_PASSWORD,
+    TWO_FACTOR_VERIFY_PATH,
+    focused,
+    pass_two_factor,
+    tab_to,
+    wait_for_path,
+)
 from tests.factories import CommitteeMemberFactory, under_review
+from tests.two_factor import totp_code, totp_device
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +34,14 @@ ADMIN_LOGIN = "/admin/login/"
 
 
 def admin_login(page: Page, live_server, user) -> None:
-    """Log in through the admin's login form and wait for the admin's index."""
+    """Log in through the admin's login form, type the two-step login code the portal then asks
+    for, and wait for the admin's index."""
     page.goto(f"{live_server.url}{ADMIN_LOGIN}")
     page.locator("#id_username").fill(user.get_username())
     page.locator("#id_password").fill(TEST_PASSWORD)
     page.locator("#login-form [type=submit]").click()
+    page.wait_for_url(lambda url: urlsplit(url).path != ADMIN_LOGIN)
+    pass_two_factor(page, user)
     wait_for_path(page, reverse("admin:index"))
 
 
@@ -84,6 +95,7 @@ def test_committee_member_approves_in_the_admin(page, live_server, review):
 
 def test_committee_member_approves_with_the_keyboard_alone(page, live_server, review):
     proposal, _staff, member = review
+    totp_device(member)  # an authenticator set up already: the portal asks for its code
     page.goto(
         f"{live_server.url}{ADMIN_LOGIN}?next={reverse('admin:proposals_proposal_change', args=[proposal.pk])}"
     )
@@ -92,6 +104,10 @@ def test_committee_member_approves_with_the_keyboard_alone(page, live_server, re
     page.keyboard.type(member.username)
     page.keyboard.press("Tab")
     page.keyboard.type(TEST_PASSWORD)
+    page.keyboard.press("Enter")
+    wait_for_path(page, TWO_FACTOR_VERIFY_PATH)  # the code field has the focus
+    assert focused(page)["name"] == "code"
+    page.keyboard.type(totp_code(member))
     page.keyboard.press("Enter")
     wait_for_path(page, reverse("admin:proposals_proposal_change", args=[proposal.pk]))
 

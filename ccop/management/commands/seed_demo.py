@@ -8,13 +8,17 @@ obeys the same rules as every other way in."""
 from __future__ import annotations
 
 import datetime
+from base64 import b32decode
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ccop import demo_data
+from ccop.accounts import two_factor
 from ccop.models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
 from ccop.roles import sync_role_groups, user_set_role
 from grants.models import Fund
@@ -47,6 +51,7 @@ class Command(BaseCommand):
             programmes = self.programmes()
             self.organisations(programmes)
             users = self.users(programmes)
+            self.two_factor()
             fund = self.fund(programmes["KH"])
             for cop_data in demo_data.COPS + demo_data.LAOS_COPS:
                 cop = self.cop(cop_data, programmes)
@@ -116,6 +121,25 @@ class Command(BaseCommand):
         user.save()
         user.affiliations.set(Organisation.objects.filter(acronym__in=affiliations))
         return user_set_role(user=user, role=role)
+
+    def two_factor(self) -> None:
+        """The demo secret and backup codes (demo_data.DEMO_TOTP_SECRET, DEMO_BACKUP_CODES) for
+        every demo user whose role needs two-step login, unless they set up their own."""
+        key = b32decode(demo_data.DEMO_TOTP_SECRET).hex()
+        usernames = ["admin", *(u["username"] for u in demo_data.DEMO_USERS)]
+        for user in User.objects.filter(username__in=usernames).order_by("pk"):
+            if not two_factor.two_factor_required(user):
+                continue
+            if TOTPDevice.objects.filter(user=user, confirmed=True).exclude(key=key).exists():
+                continue  # someone moved this demo account to their own phone: leave it
+            TOTPDevice.objects.get_or_create(
+                user=user, key=key, defaults={"name": two_factor.TOTP_DEVICE_NAME, "confirmed": True}
+            )
+            backup, _ = StaticDevice.objects.get_or_create(
+                user=user, defaults={"name": two_factor.BACKUP_DEVICE_NAME, "confirmed": True}
+            )
+            for code in demo_data.DEMO_BACKUP_CODES:
+                StaticToken.objects.get_or_create(device=backup, token=code)
 
     def staff_of(self, organisation: Organisation) -> User:
         """A fictional staff member of an applicant organisation the demo users do not cover."""
@@ -307,5 +331,9 @@ class Command(BaseCommand):
         lines.append(
             f"Demo logins (password {DEMO_PASSWORD}): admin, "
             + ", ".join(u["username"] for u in demo_data.DEMO_USERS)
+        )
+        lines.append(
+            f"Two-step login of admin, committee and facilitators: authenticator secret "
+            f"{demo_data.DEMO_TOTP_SECRET}, or a backup code: {', '.join(demo_data.DEMO_BACKUP_CODES)}"
         )
         return "\n".join(lines)
