@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint format clean
+.PHONY: setup test-setup run test lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed: install it, or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
+	scripts/system-packages
+
+test-setup: setup
+	scripts/system-packages --browser
 
 run: setup
 	$(PY) manage.py migrate --noinput
@@ -28,7 +32,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: setup lint
+test: test-setup lint
 	DJANGO_SETTINGS_MODULE=ccop.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=ccop.settings.test $(PY) manage.py check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -38,4 +42,4 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .cache .pytest_cache

@@ -9,6 +9,15 @@ def pytest_report_header(config):
     return f"database: {os.environ.get('DATABASE_URL', 'sqlite (default)')}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files():
+    """Hashed, compressed static files in STATIC_ROOT before any page renders (see
+    tests/staticfiles.py)."""
+    from tests.staticfiles import ensure_collected
+
+    ensure_collected()
+
+
 @pytest.fixture
 def require_postgres():
     """Skip on SQLite with a reason; when CI says PostgreSQL is required, fail instead."""

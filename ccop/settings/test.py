@@ -1,6 +1,8 @@
 """Test settings: the real database named by DATABASE_URL (SQLite by default), locmem e-mail."""
 
+import os
 import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 
@@ -9,9 +11,10 @@ SECRET_KEY = "test-only-not-secret"  # noqa: S105
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="ccop-test-media-")
-STATIC_ROOT = tempfile.mkdtemp(prefix="ccop-test-static-")  # whitenoise serves from the finders
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
-STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-}
+# Static files as in production: hashed names, gzip and brotli copies, served by whitenoise with
+# long cache headers, so browser tests measure the bytes a phone really receives. The directory
+# is filled once per test session (tests/conftest.py runs collectstatic when the sources change).
+STATIC_ROOT = Path(os.environ.get("CCOP_TEST_STATIC_ROOT", BASE_DIR / ".cache" / "test-static"))  # noqa: F405
+WHITENOISE_USE_FINDERS = False
+WHITENOISE_AUTOREFRESH = False
+STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}  # noqa: F405

@@ -69,6 +69,27 @@ def browser_type_launch_args(browser_type_launch_args, browser_name, chromium_ex
 
 
 @pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, but static files come through the portal's own middleware
+    (whitenoise serving the collected, hashed, compressed files with their cache headers), as in
+    production. pytest-django would put Django's StaticFilesHandler in front, which serves the
+    source files uncompressed, without cache headers, so byte budgets would measure nothing real.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = _no_static_handler
+    server.start()
+    yield server
+    server.stop()
+
+
+def _no_static_handler(application):
+    return application
+
+
+@pytest.fixture(scope="session")
 def base_url(live_server) -> str:
     """Relative URLs go to the live server: page.goto("/accounts/login/"). (Also replaces
     pytest-playwright's own base_url fixture, which pytest 9 warns about.)"""
