@@ -26,6 +26,8 @@ each_viewport = pytest.mark.parametrize("viewport", VIEWPORTS)
 
 AXE_PATH = Path(__file__).parent / "vendor" / "axe.min.js"
 SERIOUS = ("serious", "critical")
+# Scripts the tests give the page (axe-core) come from here; byte counts leave them out.
+TEST_ONLY_PATH = "/__test-only__/"
 
 
 # --- logging in ------------------------------------------------------------------------------
@@ -157,12 +159,12 @@ def assert_skip_link_works(page: Page) -> None:
 # --- layout ----------------------------------------------------------------------------------
 
 
-def assert_no_horizontal_overflow(page: Page) -> None:
-    """Nothing wider than the window: scrollWidth <= innerWidth. On failure, names the
-    elements that stick out on the right."""
+def horizontal_overflow(page: Page) -> str:
+    """'' when nothing is wider than the window (scrollWidth <= innerWidth); else a message
+    naming the elements that stick out on the right."""
     sizes = page.evaluate("() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
     if sizes["scroll"] <= sizes["inner"]:
-        return
+        return ""
     culprits = page.evaluate(
         """() => {
             const limit = window.innerWidth, out = [];
@@ -179,10 +181,16 @@ def assert_no_horizontal_overflow(page: Page) -> None:
             return out.slice(0, 8);
         }"""
     )
-    raise AssertionError(
+    return (
         f"horizontal overflow on {page.url}: content {sizes['scroll']}px wide in a "
         f"{sizes['inner']}px window; sticking out: {', '.join(culprits) or 'unknown'}"
     )
+
+
+def assert_no_horizontal_overflow(page: Page) -> None:
+    """Fail when anything is wider than the window, naming what sticks out."""
+    message = horizontal_overflow(page)
+    assert not message, message
 
 
 # --- axe-core --------------------------------------------------------------------------------
@@ -207,7 +215,7 @@ def _add_axe(page: Page) -> None:
     (script-src 'self') refuses the inline script add_script_tag(path=...) would insert, and
     bypassing the policy would hide the violations the browser tests look for."""
     parts = urlsplit(page.url)
-    url = f"{parts.scheme}://{parts.netloc}/__test-only__/axe.min.js"
+    url = f"{parts.scheme}://{parts.netloc}{TEST_ONLY_PATH}axe.min.js"
 
     def serve(route):
         route.fulfill(path=str(AXE_PATH), content_type="application/javascript")
@@ -308,7 +316,7 @@ class BytesRecorder:
 
     def _on_finished(self, event: dict) -> None:
         transfer = self._pending.pop(event["requestId"], None)
-        if transfer is not None and not transfer.url.startswith("data:"):
+        if transfer is not None and not transfer.url.startswith("data:") and TEST_ONLY_PATH not in transfer.url:
             transfer.bytes = int(event["encodedDataLength"])
             if transfer.bytes and not transfer.from_cache:
                 self.wire_sizes[transfer.url] = transfer.bytes

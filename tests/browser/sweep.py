@@ -14,7 +14,6 @@ suffix; the portal's are listed by name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,6 +45,11 @@ PORTAL = {
     "password_reset_confirm": PAGE,
     "password_reset_complete": PAGE,
     "set_language": ACTION,
+    "two-factor-manage": PAGE,
+    "two-factor-setup": PAGE,
+    "two-factor-verify": PAGE,
+    "two-factor-backup-codes": PAGE,
+    "two-factor-disable": PAGE,
     "proposals:proposal-list": PAGE,
     "proposals:proposal-create": PAGE,
     "proposals:proposal-detail": PAGE,
@@ -75,6 +79,8 @@ PORTAL = {
     "admin:view_on_site": REDIRECT,
     "admin:app_list": PAGE,
     "admin:auth_user_password_change": PAGE,
+    "admin:otp_totp_totpdevice_config": PAGE,  # django-otp: the device's set-up page
+    "admin:otp_totp_totpdevice_qrcode": DOWNLOAD,  # django-otp: the QR code image
 }
 
 # Admin model URLs, by the suffix of their name.
@@ -192,6 +198,11 @@ def _targets_for(pattern: Pattern, s: Scenario) -> list[Target]:
     if name == "admin:app_list":
         labels = sorted({m._meta.app_label for m in admin.site._registry})
         return [Target(name, label, reverse(name, kwargs={"app_label": label})) for label in labels]
+    if name == "admin:otp_totp_totpdevice_config":
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.order_by("pk").first()
+        return [Target(name, "a device", reverse(name, args=[device.pk]))] if device else []
     if name == "admin:auth_user_password_change":
         return one("a user", reverse(name, args=[s.reset_user.pk]))
     if name.startswith("admin:") and name not in PORTAL:
@@ -200,14 +211,14 @@ def _targets_for(pattern: Pattern, s: Scenario) -> list[Target]:
 
 
 def _admin_model_targets(name: str, s: Scenario) -> list[Target]:
-    match = re.fullmatch(
-        r"admin:(\w+?)_(\w+?)_(changelist|add|change|history|delete|simple_history|export|decide)", name
-    )
-    assert match, f"unexpected admin URL name {name}"
-    app_label, model_name, action = match.groups()
-    model = next(
-        m for m in admin.site._registry if (m._meta.app_label, m._meta.model_name) == (app_label, model_name)
-    )
+    found = [
+        (model, name.removeprefix(f"admin:{model._meta.app_label}_{model._meta.model_name}_"))
+        for model in admin.site._registry
+        if name.startswith(f"admin:{model._meta.app_label}_{model._meta.model_name}_")
+    ]
+    assert found, f"unexpected admin URL name {name}: no registered model has it"
+    model, action = max(found, key=lambda item: len(item[0]._meta.model_name))
+    app_label, model_name = model._meta.app_label, model._meta.model_name
     label = f"{app_label}.{model_name}"
     if action in ("changelist", "add", "export"):
         return [Target(name, label, reverse(name))]

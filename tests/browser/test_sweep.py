@@ -42,6 +42,7 @@ from tests.browser.helpers import (
     SERIOUS,
     BytesRecorder,
     format_violations,
+    horizontal_overflow,
     login,
     run_axe,
 )
@@ -97,15 +98,22 @@ def roles(scenario) -> dict[str, object | None]:
 
 
 def _member_not_applicant(staff):
-    """Staff of a CoP member that is not an applicant of its CoP's proposal."""
+    """Staff of a CoP member that is not an applicant of its CoP's proposal (the demo has staff
+    only for applicants: one is added)."""
+    from ccop.models import User
     from proposals.models import Proposal
 
     for proposal in Proposal.objects.order_by("pk"):
         applicants = proposal.applicants.values_list("organisation_id", flat=True)
-        members = proposal.cop.memberships.values_list("organisation_id", flat=True)
-        person = staff.filter(organisation_id__in=members).exclude(organisation_id__in=applicants).first()
-        if person is not None:
-            return person
+        membership = proposal.cop.memberships.exclude(organisation_id__in=applicants).order_by("pk").first()
+        if membership is not None:
+            return staff.filter(organisation=membership.organisation).first() or User.objects.create_user(
+                username="member.not.applicant",
+                password=DEMO_PASSWORD,
+                role=User.Role.GRANTEE_STAFF,
+                organisation=membership.organisation,
+                email="member.not.applicant@example.org",
+            )
     return None
 
 
@@ -251,9 +259,9 @@ def _visit(
         if serious:
             visit.serious.extend(serious)
             visit.findings.append(f"at {viewport['width']} px: " + format_violations(serious))
-        width = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        if width > 0:
-            visit.findings.append(f"at {viewport['width']} px: {width} px of horizontal overflow")
+        overflow = horizontal_overflow(page)
+        if overflow:
+            visit.findings.append(f"at {viewport['width']} px: {overflow}")
     page.set_viewport_size(PHONE)
 
     started = time.perf_counter()
