@@ -23,15 +23,18 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 import struct
 import time
 import zipfile
 from decimal import Decimal
+from fractions import Fraction
 from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -912,3 +915,151 @@ def test_the_uploaded_file_name_is_shown_escaped(client):
     assert response.status_code == 200
     assert_inert_html(response.content, "cell")
     assert "onerror=alert(&#x27;file&#x27;)" in response.content.decode()
+
+
+# --------------------------------------------------------------------------- amounts
+
+ABSURD_AMOUNTS = [
+    ("1e30", "no more than"),
+    ("1" * 25, "no more than"),
+    ("-5", "greater than or equal to"),
+    ("NaN", "Enter a number."),
+    ("Infinity", "Enter a number."),
+    ("-Infinity", "Enter a number."),
+    ("1,000.005", "Enter a number."),
+    ("12.3456789", "no more than 2 decimal places"),
+    ("0x10", "Enter a number."),
+    ("ten", "Enter a number."),
+    ("", "This field is required."),
+    ("  ", "Enter a number."),
+]
+
+
+def cents(exact: Fraction) -> Decimal:
+    """An exact value rounded half up to the cent, without `decimal` (an independent oracle)."""
+    n = math.floor(abs(exact) * 100 + Fraction(1, 2))
+    return Decimal(f"{'-' if exact < 0 and n else ''}{n // 100}.{n % 100:02d}")
+
+
+def field_error(html: str, field_id: str) -> str:
+    match = re.search(rf'<div id="{field_id}_error" class="invalid-feedback d-block">(.*?)</div>', html, re.S)
+    assert match, f"no error shown on {field_id}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("field", ["quantity", "unit_cost"])
+@pytest.mark.parametrize(("value", "words"), ABSURD_AMOUNTS, ids=[a[0] or "empty" for a in ABSURD_AMOUNTS])
+def test_absurd_amounts_on_the_edit_page_are_refused_on_the_field(client, field, value, words):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    before = db_digest()
+    data[f"lines-0-{field}"] = [value]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 200
+    html = response.content.decode()
+    if field == "quantity" and value == "-5":
+        words = "greater than or equal to 0.01"
+    assert words in field_error(html, f"id_lines-0-{field}")
+    assert 'href="#id_lines-0-' + field + '"' in html  # listed at the top, linked to the field
+    assert db_digest() == before
+    # The totals shown beside the form leave the line out rather than guess.
+    totals = client.post(url("proposal-budget-totals", proposal), flat(data))
+    assert totals.status_code == 200 and "not counted" in " ".join(totals.content.decode().split())
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("0", "greater than or equal to 1E-8"),
+        ("-0.9", "greater than or equal to"),
+        ("NaN", "Enter a number."),
+        ("Infinity", "Enter a number."),
+        ("1e30", "no more than"),
+        ("0.000000001", "no more than 8 decimal places"),
+        ("1/0", "Enter a number."),
+    ],
+    ids=str,
+)
+def test_absurd_exchange_rates_on_the_edit_page_are_refused_on_the_field(client, value, words):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    before = db_digest()
+    data["rate_USD"] = [value]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 200
+    error = field_error(response.content.decode(), "id_rate_USD")
+    assert words.replace("1E-8", "") in error, error
+    assert db_digest() == before
+
+
+def test_the_largest_amounts_the_fields_allow_are_totalled_exactly_and_never_crash(client):
+    """Quantity 9,999,999,999.99 × unit cost 999,999,999,999.99 USD at a rate of
+    999,999.99999999: each value fits its field, the product does not fit Decimal's default 28
+    digits (it was a server error on every page of the proposal). Every page shows the exact
+    total; the submission is refused by the fund's ceiling."""
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    data["lines-0-quantity"] = ["9999999999.99"]
+    data["lines-0-unit_cost"] = ["999999999999.99"]
+    data["lines-0-currency"] = ["USD"]
+    data["rate_USD"] = ["999999.99999999"]
+    totals = client.post(url("proposal-budget-totals", proposal), flat(data))
+    assert totals.status_code == 200
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 302
+    line = BudgetLine.objects.get(proposal=proposal)
+    line_total = cents(Fraction("9999999999.99") * Fraction("999999999999.99"))
+    shown = f"EUR {cents(Fraction(line_total) * Fraction('999999.99999999')):,.2f}"
+    for address in (url("proposal-edit", proposal), url("proposal-detail", proposal)):
+        page = client.get(address)
+        assert page.status_code == 200, address
+        assert shown in page.content.decode(), address
+    assert line.total == line_total == Decimal("9999999999989900000000.00")
+    refused = client.post(url("proposal-submit", proposal), follow=True)
+    assert "over its ceiling" in refused.content.decode() or "cap" in refused.content.decode()
+    assert Proposal.objects.get(pk=proposal.pk).status == S.DRAFT
+    for address in (url("proposal-budget-xlsx", proposal), url("proposal-preview-pdf", proposal)):
+        assert client.get(address).status_code == 200, address
+    login_admin(client, superuser())
+    for address in (admin_url(Proposal), admin_url(Proposal, "change", proposal.pk), admin_url(BudgetLine)):
+        assert client.get(address).status_code == 200, address
+
+
+def test_an_exchange_rate_no_currency_pair_comes_near_is_refused_everywhere(client):
+    """9,999,999,999.99999999 fits the rate's 18 digits but is no rate between the portal's
+    currencies (EUR to LAK is some 25,000); SQLite keeps 15 digits, so it was stored as 1E10
+    and every page of the proposal failed on reading it back."""
+    proposal, staff = ready_proposal()
+    admin = superuser()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    before = db_digest()
+    data["rate_USD"] = ["9999999999.99999999"]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 200
+    assert "less than or equal to 1000000" in field_error(response.content.decode(), "id_rate_USD")
+    with pytest.raises(ValidationError) as refused:
+        services.exchange_rate_set(
+            proposal=proposal, acting_user=staff[0], currency="USD", rate=Decimal("1000000.00000001")
+        )
+    assert "rate" in refused.value.message_dict
+    with pytest.raises(services.PlanInvalid):
+        services.proposal_save_plan(
+            proposal=proposal,
+            acting_user=staff[0],
+            expected_revision=None,
+            rates={"USD": Decimal("9999999999.99999999")},
+        )
+    login_admin(client, admin)
+    add = client.post(
+        admin_url(ExchangeRate, "add"), {"proposal": proposal.pk, "currency": "KHR", "rate": "1e9"}
+    )
+    assert add.status_code == 200
+    assert "less than or equal to 1000000" in add.content.decode()
+    assert db_digest() == before
+    services.exchange_rate_set(
+        proposal=proposal, acting_user=staff[0], currency="LAK", rate=Decimal("1000000")
+    )
