@@ -12,6 +12,7 @@ Documented in docs/domain.md. Every function runs in one transaction and records
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
@@ -217,6 +218,18 @@ def proposal_check_create(*, cop: CoP, fund: Fund, acting_user: User) -> bool:
     return is_member
 
 
+PROPOSAL_REPEAT_WINDOW = datetime.timedelta(minutes=10)
+
+
+class AlreadyCreated(RuleViolation):
+    """The same person started a draft with this title for this CoP and fund moments ago (the
+    create form posted twice, a double click): `proposal` is that draft."""
+
+    def __init__(self, proposal: Proposal):
+        self.proposal = proposal
+        super().__init__(_("You started this proposal a moment ago; here it is."), code="already_created")
+
+
 def proposal_create(
     *,
     cop: CoP,
@@ -227,13 +240,31 @@ def proposal_create(
     **content,
 ) -> Proposal:
     """A new draft. Grantee staff create for a CoP their organisation is an active member of
-    (their organisation becomes the lead applicant); facilitators for any CoP of their programme."""
+    (their organisation becomes the lead applicant); facilitators for any CoP of their programme.
+    The same person starting the same title for the same CoP and fund again within
+    `PROPOSAL_REPEAT_WINDOW`, while it is a draft, gets `AlreadyCreated` with that draft (the CoP's
+    row is locked meanwhile, so a double click's two requests cannot both create)."""
     is_member = proposal_check_create(cop=cop, fund=fund, acting_user=acting_user)
     unknown = set(content) - set(CONTENT_FIELDS) - {"target_groups", "is_demo"}
     if unknown:
         raise TypeError(f"Unknown proposal fields: {sorted(unknown)}")
     target_groups = content.pop("target_groups", None)
     with transaction.atomic():
+        CoP.objects.select_for_update().only("pk").get(pk=cop.pk)
+        repeated = (
+            Proposal.objects.filter(
+                cop=cop,
+                fund=fund,
+                title=title,
+                created_by=acting_user,
+                status=S.DRAFT,
+                created_at__gte=timezone.now() - PROPOSAL_REPEAT_WINDOW,
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if repeated is not None:
+            raise AlreadyCreated(repeated)
         proposal = Proposal(cop=cop, fund=fund, title=title, created_by=acting_user, **content)
         proposal.full_clean(exclude=["created_by"])
         proposal._history_user = acting_user
@@ -763,7 +794,9 @@ def valid_endorsement_organisation_ids(proposal: Proposal, content_digest: str |
 
 
 def proposal_endorse(*, proposal: Proposal, acting_user: User, comment: str = "") -> Endorsement:
-    """An applicant organisation endorses the proposal as it stands now, through its own staff."""
+    """An applicant organisation endorses the proposal as it stands now, through its own staff.
+    Endorsing content the organisation already endorsed returns that endorsement (a form posted
+    twice records one)."""
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if proposal.status not in permissions.APPLICANT_EDITABLE:
@@ -773,11 +806,17 @@ def proposal_endorse(*, proposal: Proposal, acting_user: User, comment: str = ""
         applicant_ids = permissions.applicant_organisation_ids(proposal)
         if not is_grantee_staff_of(acting_user, applicant_ids):
             raise NotAllowed(_("Only staff of an applicant organisation can endorse for their organisation."))
+        content_digest = proposal_content_digest(proposal)
+        existing = proposal.endorsements.filter(
+            organisation_id=acting_user.organisation_id, content_digest=content_digest
+        ).first()
+        if existing is not None:
+            return existing
         endorsement = Endorsement(
             proposal=proposal,
             organisation=acting_user.organisation,
             endorsed_by=acting_user,
-            content_digest=proposal_content_digest(proposal),
+            content_digest=content_digest,
             comment=comment,
         )
         endorsement._history_user = acting_user
