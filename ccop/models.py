@@ -156,6 +156,10 @@ class CoPPhase(models.Model):
     def __str__(self) -> str:
         return f"{self.cop.name} phase {self.number}"
 
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("A phase cannot end before it starts.")})
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):

@@ -65,11 +65,12 @@ def sync_role_groups() -> dict[str, Group]:
 def user_set_role(*, user: User, role: str) -> User:
     """Give a person a role: staff access to the admin for committee members and facilitators,
     and exactly the role's group."""
-    groups = sync_role_groups()
-    user.role = role
-    user.is_staff = user.is_superuser or role in ROLE_GROUPS
-    user.save(update_fields=["role", "is_staff"])
-    user.groups.remove(*groups.values())
-    if role in groups:
-        user.groups.add(groups[role])
+    with transaction.atomic():
+        groups = sync_role_groups()
+        user.role = role
+        user.is_staff = user.is_superuser or role in ROLE_GROUPS
+        user.save(update_fields=["role", "is_staff"])
+        user.groups.remove(*groups.values())
+        if role in groups:
+            user.groups.add(groups[role])
     return user

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import audit, views
 from .accounts.throttling import PasswordResetConfirmView
 
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("audit/", audit.AuditTrailView.as_view(), name="audit-trail"),
     path("proposals/", include("proposals.urls")),
     # Before Django's own set_language (same path and name): the switcher also remembers the choice.
     path("i18n/setlang/", views.LanguageSetView.as_view(), name="set_language"),

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
@@ -118,11 +119,15 @@ class InvitationAcceptView(View):
         form = InvitationAcceptForm(request.POST)
         if invitation and form.is_valid():
             try:
-                user = services.invitation_accept(
-                    token=token,
-                    username=form.cleaned_data["username"],
-                    password=form.cleaned_data["password1"],
-                )
+                # The account and the first login (last_login, the login log) in one
+                # transaction: a failure in between leaves the invitation usable, not used.
+                with transaction.atomic():
+                    user = services.invitation_accept(
+                        token=token,
+                        username=form.cleaned_data["username"],
+                        password=form.cleaned_data["password1"],
+                    )
+                    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
                     for field, errors in exc.error_dict.items():
@@ -130,7 +135,6 @@ class InvitationAcceptView(View):
                 else:
                     form.add_error("password1", exc)
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, _("Welcome! Your account is ready."))
                 return redirect("home")
         return render(
@@ -159,5 +163,6 @@ class LanguageSetView(View):
             and user.preferred_language != code
         ):
             user.preferred_language = code
-            user.save(update_fields=["preferred_language"])
+            with transaction.atomic():  # the row and its history row together
+                user.save(update_fields=["preferred_language"])
         return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -16,6 +17,8 @@ from ccop import money
 from ccop.errors import RuleViolation
 
 from .models import Fund, Grant
+
+logger = logging.getLogger(__name__)
 
 
 def fund_check_amount(*, fund: Fund, amount: Decimal, approved_total: Decimal | None = None) -> None:
@@ -107,6 +110,19 @@ def grant_attach_pdf(*, grant: Grant, content: bytes, acting_user) -> Grant:
         grant.pdf.delete(save=False)
         raise
     return grant
+
+
+def grant_discard_pdf(grant: Grant) -> None:
+    """Remove the PDF file of a grant whose approval rolled back (the storage does not roll
+    back with the database). A storage failure here is logged, not raised: the caller is
+    already handling the approval's own failure."""
+    name = grant.pdf.name
+    if not name:
+        return
+    try:
+        grant.pdf.storage.delete(name)
+    except Exception:
+        logger.exception("Could not remove %s after its approval rolled back", name)
 
 
 def grant_stored_pdf_sha256(grant: Grant) -> str | None:

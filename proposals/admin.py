@@ -15,9 +15,9 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
 from ccop import money
+from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 
 from . import permissions, services
 from .admin_export import ExportWithFiltersMixin
@@ -77,7 +77,17 @@ class ApplicantInline(ProposalChildInlineMixin, admin.TabularInline):
     autocomplete_fields = ["organisation"]
 
 
-class ExchangeRateInline(ProposalChildInlineMixin, admin.TabularInline):
+class RateFieldMixin:
+    """The rate refuses what no rate between the portal's currencies comes near, as the portal's
+    page and `exchange_rate_set` do (`money.MAX_RATE`)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "rate":
+            kwargs["max_value"] = money.MAX_RATE
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class ExchangeRateInline(RateFieldMixin, ProposalChildInlineMixin, admin.TabularInline):
     model = ExchangeRate
 
 
@@ -691,7 +701,7 @@ class ApplicantAdmin(ProposalChildAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(ProposalChildAdmin):
+class ExchangeRateAdmin(RateFieldMixin, ProposalChildAdmin):
     list_display = ["proposal", "currency", "rate"]
     list_filter = ["currency"]
     search_fields = ["proposal__title"]

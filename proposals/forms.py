@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from ccop import money
 from ccop.models import RightsholderGroup
 
 from . import services
@@ -432,6 +433,7 @@ class RatesForm(BootstrapMixin, forms.Form):
                 max_digits=rate_field.max_digits,
                 decimal_places=rate_field.decimal_places,
                 min_value=Decimal("0.00000001"),
+                max_value=money.MAX_RATE,
                 required=False,
                 widget=FastNumberInput(attrs={"step": "any", "inputmode": "decimal"}),
             )

@@ -12,13 +12,14 @@ Documented in docs/domain.md. Every function runs in one transaction and records
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from ccop.errors import NotAllowed, RuleViolation, StaleEdit
 from ccop.models import CoP, Membership, Organisation, User
 from ccop.permissions import is_active_user, is_committee_member_of, is_facilitator_of, is_grantee_staff_of
 from grants.models import Fund
-from grants.services import fund_check_amount, grant_attach_pdf, grant_award
+from grants.services import fund_check_amount, grant_attach_pdf, grant_award, grant_discard_pdf
 
 from . import notifications, permissions
 from . import pdf as proposal_pdf
@@ -217,6 +218,18 @@ def proposal_check_create(*, cop: CoP, fund: Fund, acting_user: User) -> bool:
     return is_member
 
 
+PROPOSAL_REPEAT_WINDOW = datetime.timedelta(minutes=10)
+
+
+class AlreadyCreated(RuleViolation):
+    """The same person started a draft with this title for this CoP and fund moments ago (the
+    create form posted twice, a double click): `proposal` is that draft."""
+
+    def __init__(self, proposal: Proposal):
+        self.proposal = proposal
+        super().__init__(_("You started this proposal a moment ago; here it is."), code="already_created")
+
+
 def proposal_create(
     *,
     cop: CoP,
@@ -227,13 +240,31 @@ def proposal_create(
     **content,
 ) -> Proposal:
     """A new draft. Grantee staff create for a CoP their organisation is an active member of
-    (their organisation becomes the lead applicant); facilitators for any CoP of their programme."""
+    (their organisation becomes the lead applicant); facilitators for any CoP of their programme.
+    The same person starting the same title for the same CoP and fund again within
+    `PROPOSAL_REPEAT_WINDOW`, while it is a draft, gets `AlreadyCreated` with that draft (the CoP's
+    row is locked meanwhile, so a double click's two requests cannot both create)."""
     is_member = proposal_check_create(cop=cop, fund=fund, acting_user=acting_user)
     unknown = set(content) - set(CONTENT_FIELDS) - {"target_groups", "is_demo"}
     if unknown:
         raise TypeError(f"Unknown proposal fields: {sorted(unknown)}")
     target_groups = content.pop("target_groups", None)
     with transaction.atomic():
+        CoP.objects.select_for_update().only("pk").get(pk=cop.pk)
+        repeated = (
+            Proposal.objects.filter(
+                cop=cop,
+                fund=fund,
+                title=title,
+                created_by=acting_user,
+                status=S.DRAFT,
+                created_at__gte=timezone.now() - PROPOSAL_REPEAT_WINDOW,
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if repeated is not None:
+            raise AlreadyCreated(repeated)
         proposal = Proposal(cop=cop, fund=fund, title=title, created_by=acting_user, **content)
         proposal.full_clean(exclude=["created_by"])
         proposal._history_user = acting_user
@@ -337,7 +368,9 @@ def activity_add(
         activity._history_user = acting_user
         activity.save()
         for group, number in (participants or {}).items():
-            ExpectedParticipation.objects.create(activity=activity, rightsholder_group=group, number=number)
+            row = ExpectedParticipation(activity=activity, rightsholder_group=group, number=number)
+            row._history_user = acting_user
+            row.save()
         return activity
 
 
@@ -358,6 +391,8 @@ def exchange_rate_set(*, proposal: Proposal, acting_user: User, currency: str, r
         raise RuleViolation(
             {"rate": _("An exchange rate must be greater than zero.")}, code="rate_not_positive"
         )
+    if rate > money.MAX_RATE:
+        raise RuleViolation({"rate": _rate_too_large()}, code="rate_too_large")
     if currency == proposal.fund.currency:
         raise RuleViolation(
             {"currency": _("No rate is needed for the fund's own currency.")}, code="rate_not_needed"
@@ -372,6 +407,12 @@ def exchange_rate_set(*, proposal: Proposal, acting_user: User, currency: str, r
         exchange_rate._history_user = acting_user
         exchange_rate.save()
         return exchange_rate
+
+
+def _rate_too_large() -> str:
+    return _("No exchange rate between these currencies is above %(max)s; check the rate.") % {
+        "max": f"{money.MAX_RATE:,}"
+    }
 
 
 def budget_line_validate(*, proposal: Proposal, line: BudgetLine) -> None:
@@ -637,6 +678,9 @@ def _plan_rates(proposal: Proposal, rates: dict, acting_user: User, errors: dict
                 _("No rate is needed for the fund's own currency."), code="rate_not_needed"
             )
             continue
+        if rate > money.MAX_RATE:
+            errors[("rates", currency)] = RuleViolation(_rate_too_large(), code="rate_too_large")
+            continue
         if current is not None and current.rate == rate:
             continue
         exchange_rate = current or ExchangeRate(proposal=proposal, currency=currency)
@@ -750,7 +794,9 @@ def valid_endorsement_organisation_ids(proposal: Proposal, content_digest: str |
 
 
 def proposal_endorse(*, proposal: Proposal, acting_user: User, comment: str = "") -> Endorsement:
-    """An applicant organisation endorses the proposal as it stands now, through its own staff."""
+    """An applicant organisation endorses the proposal as it stands now, through its own staff.
+    Endorsing content the organisation already endorsed returns that endorsement (a form posted
+    twice records one)."""
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if proposal.status not in permissions.APPLICANT_EDITABLE:
@@ -760,11 +806,17 @@ def proposal_endorse(*, proposal: Proposal, acting_user: User, comment: str = ""
         applicant_ids = permissions.applicant_organisation_ids(proposal)
         if not is_grantee_staff_of(acting_user, applicant_ids):
             raise NotAllowed(_("Only staff of an applicant organisation can endorse for their organisation."))
+        content_digest = proposal_content_digest(proposal)
+        existing = proposal.endorsements.filter(
+            organisation_id=acting_user.organisation_id, content_digest=content_digest
+        ).first()
+        if existing is not None:
+            return existing
         endorsement = Endorsement(
             proposal=proposal,
             organisation=acting_user.organisation,
             endorsed_by=acting_user,
-            content_digest=proposal_content_digest(proposal),
+            content_digest=content_digest,
             comment=comment,
         )
         endorsement._history_user = acting_user
@@ -1023,6 +1075,21 @@ def proposal_approve(
     creates the grant, all or nothing."""
     if not (reasons or "").strip():
         raise RuleViolation(_("Give the committee's reasons for the approval."), code="reasons_required")
+    attached: list = []
+    try:
+        return _proposal_approve(proposal, acting_user, reasons, amount, attached)
+    except BaseException:
+        # The PDF is written to storage before the commit, and storage does not roll back: a
+        # failure after it (the commit's included) removes the file again. If a caller's own
+        # transaction rolls back later, the file stays, unreferenced (`backup` lists those).
+        for grant in attached:
+            grant_discard_pdf(grant)
+        raise
+
+
+def _proposal_approve(
+    proposal: Proposal, acting_user: User, reasons: str, amount: Decimal | None, attached: list
+) -> Decision:
     with transaction.atomic():
         proposal = _locked(proposal)
         _assert_committee(proposal, acting_user)
@@ -1091,7 +1158,7 @@ def proposal_approve(
         decision._history_user = acting_user
         decision.save()
         _transition(proposal, S.APPROVED, acting_user, reasons.strip())
-        grant_attach_pdf(grant=grant, content=official_pdf, acting_user=acting_user)
+        attached.append(grant_attach_pdf(grant=grant, content=official_pdf, acting_user=acting_user))
         transaction.on_commit(lambda: notifications.decision_made(proposal), robust=True)
         return decision
 
@@ -1143,9 +1210,15 @@ def conflict_declare(*, proposal: Proposal, member: User, reason: str) -> Confli
     if not (reason or "").strip():
         raise RuleViolation(_("Say what the conflict of interest is."), code="reason_required")
     with transaction.atomic():
-        declaration, _created = ConflictDeclaration.objects.get_or_create(
-            proposal=proposal, member=member, defaults={"reason": reason.strip()}
-        )
+        declaration = ConflictDeclaration.objects.filter(proposal=proposal, member=member).first()
+        if declaration is None:
+            declaration = ConflictDeclaration(proposal=proposal, member=member, reason=reason.strip())
+            declaration._history_user = member
+            try:
+                with transaction.atomic():
+                    declaration.save()
+            except IntegrityError:  # declared at the same moment in another request
+                declaration = ConflictDeclaration.objects.get(proposal=proposal, member=member)
     return declaration
 
 
@@ -1192,10 +1265,14 @@ def review_record(
         review.full_clean()  # before saving: a score over 10 is a ValidationError, not an IntegrityError
         review._history_user = reviewer
         review.save()
+        current = {row.criterion_id: row for row in review.scores.all()}
         for criterion, value in (scores or {}).items():
-            ReviewScore.objects.update_or_create(
-                review=review, criterion=criterion, defaults={"score": int(value)}
-            )
+            row = current.get(criterion.pk) or ReviewScore(review=review, criterion=criterion)
+            if row.pk and row.score == int(value):
+                continue
+            row.score = int(value)
+            row._history_user = reviewer
+            row.save()
         return review
 
 

@@ -1152,7 +1152,7 @@ class _Reader:
                 "not_a_number",
             )
             return None
-        if abs(number) >= limit:
+        if number.copy_abs() >= limit:  # copy_abs: exact, no overflow for 9e999999999
             self.error(row_number, column, _("this number is too large."), "number_too_large")
             return None
         if _has_more_than_cents(number):

@@ -190,6 +190,9 @@ class ProposalCreateView(PortalLoginRequiredMixin, FormView):
             proposal = services.proposal_create(
                 cop=data["cop"], fund=data["fund"], title=data["title"], acting_user=self.request.user
             )
+        except services.AlreadyCreated as exc:  # the form posted twice (a double click)
+            messages.info(self.request, exc.messages[0])
+            return redirect("proposals:proposal-edit", pk=exc.proposal.pk)
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
@@ -379,6 +382,13 @@ class ProposalEndorseView(ProposalMixin, View):
     def post(self, request, pk):
         proposal = self.get_proposal()
         comment = request.POST.get("comment", "").strip()
+        if request.user.organisation_id in services.valid_endorsement_organisation_ids(proposal):
+            messages.info(
+                request,
+                _("%(org)s already endorsed the proposal as it is now.")
+                % {"org": getattr(request.user.organisation, "acronym", "")},
+            )
+            return self.to_detail("#section-applicants")
         _run(
             request,
             lambda: services.proposal_endorse(proposal=proposal, acting_user=request.user, comment=comment),

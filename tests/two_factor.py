@@ -5,6 +5,7 @@ itself)."""
 from __future__ import annotations
 
 import time
+from base64 import b32decode
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
@@ -13,15 +14,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ccop.accounts.two_factor import TOTP_DEVICE_NAME
 
 
-def totp_device(user, *, confirmed: bool | None = True) -> TOTPDevice:
-    """The person's authenticator (the newest; `confirmed=None`: also one being set up); a
-    confirmed one is made when asked for and missing."""
-    devices = TOTPDevice.objects.filter(user=user).order_by("-pk")
-    if confirmed is not None:
-        devices = devices.filter(confirmed=confirmed)
-    device = devices.first()
+def totp_device(user) -> TOTPDevice:
+    """The person's confirmed authenticator (the newest), made when missing."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=bool(confirmed))
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)
     return device
 
 
@@ -38,6 +35,12 @@ def code_for(device: TOTPDevice) -> str:
             if totp.t() > device.last_t:
                 return f"{totp.token():0{device.digits}d}"
         time.sleep(device.step - (now - device.t0) % device.step + 0.1)
+
+
+def code_from_secret(secret: str) -> str:
+    """The code an authenticator app shows now for a secret as the set-up page writes it (base32
+    in groups of four)."""
+    return f"{TOTP(b32decode(secret.replace(' ', ''))).token():06d}"
 
 
 def totp_code(user) -> str:

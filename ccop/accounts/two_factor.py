@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import time
 from base64 import b32encode
 
 import segno
@@ -27,8 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from ccop.models import User
 
@@ -41,6 +44,8 @@ BACKUP_CODE_DIGITS = 10
 # In the session: whether this person had two-factor login on when the session started (looked
 # up once per session, so grantee staff without it cost no query per request).
 SESSION_HAS_TWO_FACTOR = "ccop_two_factor_on"
+# In the session: the secret of an authenticator being set up (hex), until a first code confirms it.
+SESSION_PENDING_KEY = "ccop_two_factor_pending_key"
 
 
 # --- who ------------------------------------------------------------------------------------
@@ -77,34 +82,40 @@ def backup_codes_left(user) -> int:
 # --- setting up -----------------------------------------------------------------------------
 
 
-def totp_device_pending(*, user: User) -> TOTPDevice:
-    """The authenticator being set up. The same secret on every visit until it is confirmed: a
-    page reloaded on a weak connection must not change a QR code already scanned."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
-    return device
+def pending_device(*, user: User, session) -> TOTPDevice:
+    """The authenticator being set up, not saved: its secret is kept in the session until a
+    first code confirms it, so a page reloaded on a weak connection shows the QR code already
+    scanned, and looking at the page writes nothing."""
+    key = session.get(SESSION_PENDING_KEY)
+    if not key:
+        key = session[SESSION_PENDING_KEY] = random_hex(20)
+    return TOTPDevice(user=user, name=TOTP_DEVICE_NAME, key=key, confirmed=False)
 
 
-def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]:
-    """Confirm the authenticator being set up with a first code from it. It replaces any earlier
-    authenticator, and new backup codes replace the old ones: returns them (shown once)."""
+def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Save the authenticator being set up once a first code from it is right. It replaces any
+    earlier authenticator, and new backup codes replace the old ones: returns the device and the
+    codes (shown once). No throttling here: whoever sees this page sees the secret itself."""
     token = _digits(code)
     if len(token) != TOTP_DIGITS:
         raise ValidationError(_("Type the 6 digits your app shows."), code="code_format")
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(int(token), device.tolerance):
+        raise _refusal(None, backup=False)
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
-        allowed, throttle = device.verify_is_allowed()
-        # A wrong code is recorded (throttling) and must not roll back with the refusal.
-        verified = allowed and device.verify_token(token)
-        if verified:
-            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            codes = backup_codes_replace(user=user)
-    if not verified:
-        raise _refusal(throttle, backup=False)
-    return codes
+        TOTPDevice.objects.filter(user=user).delete()
+        # The code just typed is used: it cannot log in again (django-otp's last_t).
+        device = TOTPDevice.objects.create(
+            user=user,
+            name=TOTP_DEVICE_NAME,
+            key=device.key,
+            confirmed=True,
+            last_t=totp.t(),
+            drift=totp.drift,
+        )
+        codes = backup_codes_replace(user=user)
+    return device, codes
 
 
 def backup_codes_replace(*, user: User) -> list[str]:

@@ -114,7 +114,7 @@ class TwoFactorSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        device = two_factor.totp_device_pending(user=self.request.user)
+        device = two_factor.pending_device(user=self.request.user, session=self.request.session)
         return super().get_context_data(
             qr_code_svg=two_factor.qr_code_svg(device),
             secret=two_factor.secret_in_groups(device),
@@ -125,12 +125,14 @@ class TwoFactorSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
 
     def form_valid(self, form):
         user = self.request.user
-        device = two_factor.totp_device_pending(user=user)
+        device = two_factor.pending_device(user=user, session=self.request.session)
         try:
-            codes = two_factor.totp_device_confirm(user=user, device=device, code=form.cleaned_data["code"])
+            device, codes = two_factor.totp_device_confirm(
+                user=user, device=device, code=form.cleaned_data["code"]
+            )
         except ValidationError as error:
             return self.refuse(form, error)
-        device.refresh_from_db()
+        self.request.session.pop(two_factor.SESSION_PENDING_KEY, None)
         django_otp.login(self.request, device)
         self.request.session[two_factor.SESSION_HAS_TWO_FACTOR] = True
         self.request.session[SESSION_NEW_BACKUP_CODES] = codes

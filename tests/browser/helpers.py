@@ -61,16 +61,20 @@ def login(page: Page, live_server, user, *, password: str = TEST_PASSWORD, next_
 def pass_two_factor(page: Page, user) -> None:
     """On the page after the password: when the portal asks for a two-step login code, type
     the one `user`'s authenticator app shows now (computed from their device in the database);
-    when it asks to set an authenticator up first, confirm the one the page offers and continue
-    past the backup codes. Anywhere else, does nothing. Waits for the page after it."""
-    from tests.two_factor import code_for, totp_device
+    when it asks to set an authenticator up first, confirm with a code computed from the secret
+    the page shows, and continue past the backup codes. Anywhere else, does nothing. Waits for
+    the page after it."""
+    from tests.two_factor import code_for, code_from_secret, totp_device
 
     path = urlsplit(page.url).path
-    if path not in (TWO_FACTOR_VERIFY_PATH, TWO_FACTOR_SETUP_PATH):
+    if path == TWO_FACTOR_VERIFY_PATH:
+        code = code_for(totp_device(user))
+    elif path == TWO_FACTOR_SETUP_PATH:
+        code = code_from_secret(page.locator("#totp-secret").inner_text())
+    else:
         return
-    device = totp_device(user, confirmed=path == TWO_FACTOR_VERIFY_PATH or None)
     form = page.locator("main form:has(input[name=code])")
-    form.locator("input[name=code]").fill(code_for(device))
+    form.locator("input[name=code]").fill(code)
     with page.expect_response(
         lambda r: r.request.method == "POST" and urlsplit(r.url).path == path
     ) as answer:

@@ -33,7 +33,7 @@ from proposals import services
 from proposals.models import BudgetLine, Proposal
 from tests.factories import MembershipFactory, OrganisationFactory, ready_proposal, under_review
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 KHMER = "សិក្ខាសាលាស្តីពីភាសាសញ្ញា"  # workshop on sign language
 EXTRA_FILE = "uploads/ឯកសារ-notes.txt"

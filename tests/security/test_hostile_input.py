@@ -23,21 +23,24 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 import struct
 import time
 import zipfile
 from decimal import Decimal
+from fractions import Fraction
 from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from ccop.models import CoP, Invitation, Membership, Organisation, User
+from ccop.models import CoP, CoPPhase, Invitation, Membership, Organisation, User
 from grants.models import Fund, Grant
 from proposals import pdf, services
 from proposals.models import (
@@ -60,6 +63,7 @@ from tests.factories import (
     CommitteeMemberFactory,
     CoPFactory,
     FacilitatorFactory,
+    FundFactory,
     grantee_with_staff,
     ready_proposal,
     under_review,
@@ -912,3 +916,605 @@ def test_the_uploaded_file_name_is_shown_escaped(client):
     assert response.status_code == 200
     assert_inert_html(response.content, "cell")
     assert "onerror=alert(&#x27;file&#x27;)" in response.content.decode()
+
+
+# --------------------------------------------------------------------------- amounts
+
+ABSURD_AMOUNTS = [
+    ("1e30", "no more than"),
+    ("1" * 25, "no more than"),
+    ("-5", "greater than or equal to"),
+    ("NaN", "Enter a number."),
+    ("Infinity", "Enter a number."),
+    ("-Infinity", "Enter a number."),
+    ("1,000.005", "Enter a number."),
+    ("12.3456789", "no more than 2 decimal places"),
+    ("0x10", "Enter a number."),
+    ("ten", "Enter a number."),
+    ("", "This field is required."),
+    ("  ", "Enter a number."),
+]
+
+
+def cents(exact: Fraction) -> Decimal:
+    """An exact value rounded half up to the cent, without `decimal` (an independent oracle)."""
+    n = math.floor(abs(exact) * 100 + Fraction(1, 2))
+    return Decimal(f"{'-' if exact < 0 and n else ''}{n // 100}.{n % 100:02d}")
+
+
+def field_error(html: str, field_id: str) -> str:
+    match = re.search(rf'<div id="{field_id}_error" class="invalid-feedback d-block">(.*?)</div>', html, re.S)
+    assert match, f"no error shown on {field_id}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("field", ["quantity", "unit_cost"])
+@pytest.mark.parametrize(("value", "words"), ABSURD_AMOUNTS, ids=[a[0] or "empty" for a in ABSURD_AMOUNTS])
+def test_absurd_amounts_on_the_edit_page_are_refused_on_the_field(client, field, value, words):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    before = db_digest()
+    data[f"lines-0-{field}"] = [value]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 200
+    html = response.content.decode()
+    if field == "quantity" and value == "-5":
+        words = "greater than or equal to 0.01"
+    assert words in field_error(html, f"id_lines-0-{field}")
+    assert 'href="#id_lines-0-' + field + '"' in html  # listed at the top, linked to the field
+    assert db_digest() == before
+    # The totals shown beside the form leave the line out rather than guess.
+    totals = client.post(url("proposal-budget-totals", proposal), flat(data))
+    assert totals.status_code == 200 and "not counted" in " ".join(totals.content.decode().split())
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("0", "greater than or equal to 1E-8"),
+        ("-0.9", "greater than or equal to"),
+        ("NaN", "Enter a number."),
+        ("Infinity", "Enter a number."),
+        ("1e30", "no more than"),
+        ("0.000000001", "no more than 8 decimal places"),
+        ("1/0", "Enter a number."),
+    ],
+    ids=str,
+)
+def test_absurd_exchange_rates_on_the_edit_page_are_refused_on_the_field(client, value, words):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    before = db_digest()
+    data["rate_USD"] = [value]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 200
+    error = field_error(response.content.decode(), "id_rate_USD")
+    assert words.replace("1E-8", "") in error, error
+    assert db_digest() == before
+
+
+def test_the_largest_amounts_the_fields_allow_are_totalled_exactly_and_never_crash(client):
+    """Quantity 9,999,999,999.99 × unit cost 999,999,999,999.99 USD at a rate of
+    999,999.99999999: each value fits its field, the product does not fit Decimal's default 28
+    digits (it was a server error on every page of the proposal). Every page shows the exact
+    total; the submission is refused by the fund's ceiling."""
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    data["lines-0-quantity"] = ["9999999999.99"]
+    data["lines-0-unit_cost"] = ["999999999999.99"]
+    data["lines-0-currency"] = ["USD"]
+    data["rate_USD"] = ["999999.99999999"]
+    totals = client.post(url("proposal-budget-totals", proposal), flat(data))
+    assert totals.status_code == 200
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 302
+    line = BudgetLine.objects.get(proposal=proposal)
+    line_total = cents(Fraction("9999999999.99") * Fraction("999999999999.99"))
+    shown = f"EUR {cents(Fraction(line_total) * Fraction('999999.99999999')):,.2f}"
+    for address in (url("proposal-edit", proposal), url("proposal-detail", proposal)):
+        page = client.get(address)
+        assert page.status_code == 200, address
+        assert shown in page.content.decode(), address
+    assert line.total == line_total == Decimal("9999999999989900000000.00")
+    refused = client.post(url("proposal-submit", proposal), follow=True)
+    assert "over its ceiling" in refused.content.decode() or "cap" in refused.content.decode()
+    assert Proposal.objects.get(pk=proposal.pk).status == S.DRAFT
+    for address in (url("proposal-budget-xlsx", proposal), url("proposal-preview-pdf", proposal)):
+        assert client.get(address).status_code == 200, address
+    login_admin(client, superuser())
+    for address in (admin_url(Proposal), admin_url(Proposal, "change", proposal.pk), admin_url(BudgetLine)):
+        assert client.get(address).status_code == 200, address
+
+
+def test_an_exchange_rate_no_currency_pair_comes_near_is_refused_everywhere(client):
+    """9,999,999,999.99999999 fits the rate's 18 digits but is no rate between the portal's
+    currencies (EUR to LAK is some 25,000); SQLite keeps 15 digits, so it was stored as 1E10
+    and every page of the proposal failed on reading it back."""
+    proposal, staff = ready_proposal()
+    admin = superuser()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    before = db_digest()
+    data["rate_USD"] = ["9999999999.99999999"]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 200
+    assert "less than or equal to 1000000" in field_error(response.content.decode(), "id_rate_USD")
+    with pytest.raises(ValidationError) as refused:
+        services.exchange_rate_set(
+            proposal=proposal, acting_user=staff[0], currency="USD", rate=Decimal("1000000.00000001")
+        )
+    assert "rate" in refused.value.message_dict
+    with pytest.raises(services.PlanInvalid):
+        services.proposal_save_plan(
+            proposal=proposal,
+            acting_user=staff[0],
+            expected_revision=None,
+            rates={"USD": Decimal("9999999999.99999999")},
+        )
+    login_admin(client, admin)
+    add = client.post(
+        admin_url(ExchangeRate, "add"), {"proposal": proposal.pk, "currency": "KHR", "rate": "1e9"}
+    )
+    assert add.status_code == 200
+    assert "less than or equal to 1000000" in add.content.decode()
+    assert db_digest() == before
+    services.exchange_rate_set(
+        proposal=proposal, acting_user=staff[0], currency="LAK", rate=Decimal("1000000")
+    )
+
+
+# Through the budget import (test_budget_import.py has a negative quantity, words and 12.345):
+IMPORTED_AMOUNTS = [
+    (1e30, "Unit cost", "this number is too large"),
+    ("1" * 25, "Unit cost", "this number is too large"),
+    ("NaN", "Unit cost", "“NaN” is not a number"),
+    ("Infinity", "Quantity", "“Infinity” is not a number"),
+    ("-inf", "Unit cost", "“-inf” is not a number"),
+    ("1,000.005", "Unit cost", "“1,000.005” is not a number"),
+    ("12.3456789", "Unit cost", "12.3456789 has more than 2 decimals"),
+    (-0.01, "Unit cost", "cannot be negative"),
+    (0, "Quantity", "must be more than zero"),
+    ("   ", "Quantity", "empty; type a number"),
+    ("1e-30", "Unit cost", "has more than 2 decimals"),
+    ("9e999999999999999999", "Unit cost", "this number is too large"),
+    ("-9e999999999999999999", "Quantity", "this number is too large"),
+    ("1e-999999999999999999", "Unit cost", "has more than 2 decimals"),
+    ("=1/0", "Unit cost", "a formula (=1/0)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "column", "words"), IMPORTED_AMOUNTS, ids=[str(a[0]) for a in IMPORTED_AMOUNTS]
+)
+def test_absurd_amounts_in_the_budget_import_are_refused_by_row_and_column(client, value, column, words):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    before = db_digest()
+    row = list(GOOD)
+    row[3 if column == "Quantity" else 4] = value
+    response = client.post(
+        url("proposal-budget-import", proposal), {"file": SimpleUploadedFile("b.xlsx", xlsx([row]))}
+    )
+    assert response.status_code == 200
+    text = " ".join(response.content.decode().split()).replace("&#x27;", "'")
+    assert "Nothing was saved" in text
+    cell = re.search(r'<td class="table-danger">(.*?)</td>', text)
+    assert cell and words in cell.group(1), (words, text[-2500:])
+    assert 'name="token"' not in text
+    assert db_digest() == before
+
+
+ADMIN_AMOUNTS = [
+    ("1e30", "no more than"),
+    ("1" * 25, "no more than"),
+    ("NaN", "Enter a number."),
+    ("-Infinity", "Enter a number."),
+    ("1,000.005", "Enter a number."),
+    ("12.3456", "no more than 2 decimal places"),
+    ("ten", "Enter a number."),
+]
+
+
+@pytest.mark.parametrize(("value", "words"), ADMIN_AMOUNTS, ids=[a[0] for a in ADMIN_AMOUNTS])
+def test_absurd_amounts_in_the_admin_are_refused_on_the_field(client, value, words):
+    """A budget line (quantity and unit cost), a fund's ceiling and cap, and the amount the
+    committee names when it decides: every one a form error, nothing saved."""
+    proposal, _staff, _member = under_review()
+    draft, _s = ready_proposal()
+    member = member_of(proposal)
+    admin = superuser()
+    before = db_digest()
+
+    login_admin(client, admin)
+    line = {
+        "proposal": draft.pk, "category": "meals", "description": "Lunch", "unit": "person",
+        "quantity": "2", "unit_cost": "3.50", "currency": "EUR",
+    }  # fmt: skip
+    for field in ("quantity", "unit_cost"):
+        response = client.post(admin_url(BudgetLine, "add"), {**line, field: value})
+        assert response.status_code == 200, field
+        assert words in response.content.decode(), field
+    fund = proposal.fund
+    fund_data = form_data(client.get(admin_url(Fund, "change", fund.pk)))
+    for field in ("ceiling", "per_proposal_cap"):
+        response = client.post(admin_url(Fund, "change", fund.pk), {**fund_data, field: value})
+        assert response.status_code == 200, field
+        assert words in response.content.decode(), field
+
+    login_admin(client, member)
+    for decision in ("approve", "request_revision"):
+        response = client.post(decide_url(proposal, decision), {"reason": "Fine.", "amount": value})
+        assert response.status_code == 200, decision
+        assert words in response.content.decode(), decision
+    assert db_digest() == before
+    assert Proposal.objects.get(pk=proposal.pk).status == S.UNDER_REVIEW
+
+
+def test_negative_amounts_in_the_admin_are_refused(client):
+    proposal, _staff, _member = under_review()
+    member = member_of(proposal)
+    admin = superuser()
+    before = db_digest()
+    login_admin(client, admin)
+    fund_data = form_data(client.get(admin_url(Fund, "change", proposal.fund.pk)))
+    for field, value, words in (
+        ("ceiling", "-1", "the ceiling cannot be lower"),  # than the EUR 0.00 already approved
+        ("ceiling", "0", "greater than or equal to 0.01"),
+        ("per_proposal_cap", "-0.01", "greater than or equal to 0.01"),
+    ):
+        response = client.post(admin_url(Fund, "change", proposal.fund.pk), {**fund_data, field: value})
+        assert response.status_code == 200 and words in response.content.decode(), (field, value)
+    login_admin(client, member)
+    response = client.post(decide_url(proposal, "approve"), {"reason": "Fine.", "amount": "-1000"})
+    assert response.status_code == 200 and "greater than or equal to 0" in response.content.decode()
+    assert db_digest() == before
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_id", "words"),
+    [
+        ({"starts_on": "2024-06-30", "ends_on": "2024-01-01"}, "id_ends_on", "cannot end before it starts"),
+        (
+            {"activities-0-starts_on": "2024-03-02", "activities-0-ends_on": "2024-03-01"},
+            "id_activities-0-ends_on",
+            "An activity cannot end before it starts",
+        ),
+        ({"starts_on": "2024-02-30"}, "id_starts_on", "Enter a valid date."),
+        ({"ends_on": "99999-01-01"}, "id_ends_on", "Enter a valid date."),
+        ({"starts_on": "0000-01-01"}, "id_starts_on", "Enter a valid date."),
+        ({"activities-0-starts_on": "2024-13-01"}, "id_activities-0-starts_on", "Enter a valid date."),
+        ({"activities-0-ends_on": "' OR 1=1 --"}, "id_activities-0-ends_on", "Enter a valid date."),
+    ],
+    ids=["project", "activity", "30 February", "year 99999", "year 0", "month 13", "SQL"],
+)
+def test_dates_out_of_order_or_impossible_are_refused_on_the_edit_page(client, fields, field_id, words):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    before = db_digest()
+    for name, value in fields.items():
+        data[name] = [value]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 200
+    html = response.content.decode()
+    if not field_id.startswith("id_activities-"):  # the narrative's fields are crispy's
+        assert words in html and f'href="#{field_id}"' in html
+    else:
+        assert words in field_error(html, field_id)
+    assert db_digest() == before
+
+
+def test_dates_out_of_order_are_refused_in_the_admin(client):
+    proposal, _staff = ready_proposal()
+    admin = superuser()
+    phase = CoPPhase.objects.create(cop=proposal.cop, number=1, title="Phase I")
+    before = db_digest()
+    login_admin(client, admin)
+    cases = [
+        (
+            proposal,
+            {"starts_on": "2024-06-30", "ends_on": "2024-01-01"},
+            "The project cannot end before it starts.",
+        ),
+        (
+            proposal.activities.get(),
+            {"starts_on": "2024-03-02", "ends_on": "2024-03-01"},
+            "An activity cannot end before it starts.",
+        ),
+        (
+            proposal.fund,
+            {"opens_on": "2030-01-02", "closes_on": "2030-01-01"},
+            "A fund cannot close before it opens.",
+        ),
+        (phase, {"starts_on": "2024-02-01", "ends_on": "2024-01-01"}, "A phase cannot end before it starts."),
+        (
+            proposal.cop.memberships.first(),
+            {"joined_on": "2024-02-01", "left_on": "2024-01-01"},
+            "An organisation cannot leave before it joined.",
+        ),
+    ]
+    for obj, dates, words in cases:
+        response = admin_change(client, obj, **dates)
+        assert response.status_code == 200, type(obj)
+        assert words in response.content.decode().replace("&#x27;", "'"), type(obj)
+    assert db_digest() == before
+
+
+# --------------------------------------------------------------------------- the same POST twice
+
+
+def test_creating_the_same_proposal_twice_makes_one_draft(client):
+    cop = CoPFactory()
+    fund = FundFactory(country_programme=cop.country_programme)
+    person = grantee_with_staff(cop)
+    client.force_login(person)
+    data = {"cop": cop.pk, "fund": fund.pk, "title": "Theatre for change"}
+    first = client.post(reverse("proposals:proposal-create"), data)
+    second = client.post(reverse("proposals:proposal-create"), data, follow=True)
+    proposal = Proposal.objects.get(cop=cop)  # one, not two
+    assert first["Location"] == url("proposal-edit", proposal)
+    assert second.redirect_chain[-1][0] == url("proposal-edit", proposal)
+    assert "You started this proposal a moment ago" in second.content.decode()
+    assert proposal.applicants.count() == 1 and Proposal.history.filter(id=proposal.pk).count() == 1
+    # Another title, or the same title later, is another proposal.
+    client.post(reverse("proposals:proposal-create"), {**data, "title": "A second idea"})
+    assert Proposal.objects.filter(cop=cop).count() == 2
+
+
+def test_endorsing_twice_records_one_endorsement(client):
+    proposal, staff = ready_proposal(endorse=False)
+    client.force_login(staff[0])
+    first = client.post(url("proposal-endorse", proposal), {"comment": "Agreed."})
+    second = client.post(url("proposal-endorse", proposal), {"comment": "Agreed."}, follow=True)
+    assert first.status_code == second.redirect_chain[0][1] == 302
+    assert Endorsement.objects.filter(proposal=proposal).count() == 1
+    assert Endorsement.history.filter(proposal_id=proposal.pk).count() == 1
+    assert "already endorsed" in second.content.decode()
+
+
+def test_submitting_twice_makes_one_transition_and_one_version(client, django_capture_on_commit_callbacks):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("proposal-submit", proposal))
+    sent = len(mail.outbox)
+    assert sent
+    with django_capture_on_commit_callbacks(execute=True):
+        second = client.post(url("proposal-submit", proposal), follow=True)
+    assert second.status_code == 200
+    assert "A proposal that is submitted cannot become submitted." in second.content.decode()
+    assert proposal.transitions.count() == 1 and proposal.versions.count() == 1
+    assert len(mail.outbox) == sent  # no second round of e-mails
+
+
+def test_approving_twice_makes_one_decision_and_one_grant(client):
+    proposal, _staff, _member = under_review()
+    member = member_of(proposal)
+    login_admin(client, member)
+    first = client.post(decide_url(proposal, "approve"), {"reason": "Good."})
+    second = client.post(decide_url(proposal, "approve"), {"reason": "Good."}, follow=True)
+    assert first.status_code == 302
+    assert "This decision is not possible for this proposal now." in second.content.decode()
+    assert Decision.objects.filter(proposal=proposal).count() == 1
+    assert Grant.objects.filter(proposal=proposal).count() == 1
+    # The approve action, applied twice from the list, says so for the second too.
+    from tests.admin_helpers import run_action
+
+    again = run_action(client, Proposal, "approve", [proposal], apply="1", reason="Good.", amount="")
+    assert "cannot become approved" in again.content.decode()
+    assert Grant.objects.filter(proposal=proposal).count() == 1
+
+
+def test_saving_the_edit_page_twice_writes_once(client):
+    """The second click of a double click posts the revision the first already used: it is
+    refused as stale (409), what was typed stays on the page, and the first save stands."""
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    data["objectives"] = ["Raise awareness, twice clicked."]
+    first = client.post(url("proposal-edit", proposal), flat(data))
+    revision = Proposal.objects.get(pk=proposal.pk).revision
+    second = client.post(url("proposal-edit", proposal), flat(data))
+    assert first.status_code == 302 and second.status_code == 409
+    assert "Raise awareness, twice clicked." in second.content.decode()
+    assert Proposal.objects.get(pk=proposal.pk).revision == revision
+    assert Proposal.history.filter(id=proposal.pk, objectives="Raise awareness, twice clicked.").count() == 1
+
+
+# --------------------------------------------------------------------------- forged transitions
+# Admin actions forged by role are in tests/proposals/test_admin.py (approve or start the review
+# of a draft, a conflicted member's approval and review, a frozen change page posted).
+
+
+def messages_after(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"]) if response.context else ""
+
+
+@pytest.mark.parametrize(
+    ("state", "decision"),
+    [("draft", "approve"), ("draft", "start_review"), ("submitted", "approve"), ("approved", "reject")],
+)
+def test_a_decision_posted_for_a_proposal_in_the_wrong_state_is_refused(client, state, decision):
+    proposal, staff, _member = under_review()
+    if state == "draft":
+        proposal, staff = ready_proposal()
+    elif state == "submitted":
+        proposal, staff = ready_proposal()
+        services.proposal_submit(proposal=proposal, acting_user=staff[0])
+    elif state == "approved":
+        services.proposal_approve(proposal=proposal, acting_user=_member, reasons="Good.")
+    member = member_of(proposal)
+    before = db_digest()
+    login_admin(client, member)
+    response = client.post(
+        decide_url(proposal, decision), {"reason": "Forged.", "amount": "1000.00"}, follow=True
+    )
+    assert response.redirect_chain[0] == (admin_url(Proposal, "change", proposal.pk), 302)
+    assert "This decision is not possible for this proposal now." in messages_after(response)
+    assert db_digest() == before
+
+
+def test_a_conflicted_member_posting_a_decision_is_refused(client):
+    proposal, _staff, _member = under_review()
+    member = member_of(proposal)
+    member.affiliations.add(proposal.applicants.first().organisation)
+    declared = member_of(proposal)
+    services.conflict_declare(proposal=proposal, member=declared, reason="My sister leads an applicant.")
+    before = db_digest()
+    for person in (member, declared):
+        login_admin(client, person)
+        for decision in ("approve", "reject", "request_revision"):
+            response = client.post(decide_url(proposal, decision), {"reason": "Forged."}, follow=True)
+            assert "You have a conflict of interest on this proposal" in messages_after(response)
+        review = client.post(admin_url(Review, "add"), {"proposal": proposal.pk, "recommendation": "approve"})
+        assert (
+            review.status_code == 200
+            and "affiliated with an applicant organisation" in review.content.decode()
+        )
+    assert db_digest() == before
+
+
+def test_the_decide_view_refuses_whoever_may_not_decide(client):
+    proposal, staff, _member = under_review()
+    facilitator = with_admin_permissions(FacilitatorFactory(country_programme=proposal.cop.country_programme))
+    other_programme = CommitteeMemberFactory(
+        country_programme=CoPFactory(country_programme__code="LA").country_programme
+    )
+    with_admin_permissions(other_programme)
+    before = db_digest()
+    address = decide_url(proposal, "approve")
+    data = {"reason": "Forged.", "amount": "1000.00"}
+
+    client.logout()
+    anonymous = client.post(address, data)
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    client.force_login(staff[0])  # grantee staff: not an admin user
+    grantee = client.post(address, data)
+    assert grantee.status_code == 302 and "login" in grantee["Location"]
+    login_admin(client, facilitator)
+    response = client.post(address, data, follow=True)
+    assert "This decision is not possible for this proposal now." in messages_after(response)
+    login_admin(client, other_programme)  # another programme's committee: the proposal is not there
+    assert client.post(address, data).status_code == 404
+    assert client.post(
+        reverse("admin:proposals_proposal_decide", args=[proposal.pk, "delete"]), data
+    ).status_code in (404,)
+    assert db_digest() == before
+    assert Proposal.objects.get(pk=proposal.pk).status == S.UNDER_REVIEW
+
+
+def test_submitting_or_withdrawing_someone_elses_proposal_is_refused(client):
+    proposal, _staff = ready_proposal()
+    outsider = grantee_with_staff(CoPFactory(country_programme=proposal.cop.country_programme))
+    member_not_applicant = grantee_with_staff(proposal.cop)
+    before = db_digest()
+    client.force_login(outsider)
+    for name in (
+        "proposal-submit",
+        "proposal-withdraw",
+        "proposal-endorse",
+        "applicant-add",
+        "proposal-edit",
+    ):
+        assert client.post(url(name, proposal), {"organisation": outsider.organisation_id}).status_code == 404
+    client.force_login(member_not_applicant)  # sees the CoP's proposal, is not an applicant
+    submit = client.post(url("proposal-submit", proposal), follow=True)
+    assert "Only staff of an applicant organisation or the programme's facilitators can submit" in (
+        messages_after(submit)
+    )
+    withdraw = client.post(url("proposal-withdraw", proposal), {"reason": "Forged."}, follow=True)
+    assert "Only staff of an applicant organisation or the programme's facilitators can withdraw" in (
+        messages_after(withdraw)
+    )
+    assert db_digest() == before
+
+
+def test_endorsing_for_another_organisation_is_refused_or_ignored(client):
+    proposal, staff = ready_proposal(endorse=False)
+    member_not_applicant = grantee_with_staff(proposal.cop)
+    other = staff[1].organisation
+    before = db_digest()
+    client.force_login(member_not_applicant)
+    forged = {"organisation": other.pk, "organisation_id": other.pk, "endorsed_by": staff[1].pk}
+    response = client.post(url("proposal-endorse", proposal), forged, follow=True)
+    assert "Only staff of an applicant organisation can endorse" in response.content.decode()
+    assert db_digest() == before
+    client.force_login(staff[0])  # an applicant's staff: the forged fields are ignored
+    client.post(url("proposal-endorse", proposal), forged)
+    (endorsement,) = Endorsement.objects.filter(proposal=proposal)
+    assert (endorsement.organisation, endorsement.endorsed_by) == (staff[0].organisation, staff[0])
+
+
+def test_forged_state_fields_are_ignored(client):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    forged = {
+        **flat(data),
+        "status": "approved",
+        "revision": "999",
+        "created_by": staff[1].pk,
+        "is_demo": "on",
+    }
+    response = client.post(url("proposal-edit", proposal), forged)
+    assert response.status_code == 409  # the forged revision is a stale one: nothing saved
+    response = client.post(url("proposal-edit", proposal), {**forged, "revision": data["revision"][0]})
+    assert response.status_code == 302
+    saved = Proposal.objects.get(pk=proposal.pk)
+    assert (saved.status, saved.created_by, saved.is_demo) == (S.DRAFT, staff[0], False)
+    assert not saved.transitions.exists()
+
+
+def test_an_approved_proposal_cannot_be_changed_by_any_post(client):
+    proposal, staff, member = under_review()
+    services.proposal_approve(proposal=proposal, acting_user=member, reasons="Good.")
+    facilitator = with_admin_permissions(FacilitatorFactory(country_programme=proposal.cop.country_programme))
+    admin = superuser()
+    extra = grantee_with_staff(proposal.cop)
+    before = db_digest()
+    for person in (staff[0], facilitator):
+        client.force_login(person)
+        data = page_data_or_empty(client, proposal)
+        edit = client.post(
+            url("proposal-edit", proposal), {**data, "title": "Changed after approval"}, follow=True
+        )
+        assert "can no longer be changed" in edit.content.decode()
+        upload = client.post(
+            url("proposal-budget-import", proposal),
+            {"file": SimpleUploadedFile("b.xlsx", xlsx([GOOD]))},
+            follow=True,
+        )
+        assert "can no longer be changed" in upload.content.decode()
+        for name, post in (
+            ("applicant-add", {"organisation": extra.organisation_id}),
+            ("applicant-remove", {"organisation": staff[1].organisation_id}),
+            ("proposal-endorse", {}),
+            ("proposal-submit", {}),
+            ("proposal-withdraw", {"reason": "Forged."}),
+        ):
+            response = client.post(url(name, proposal), post, follow=True)
+            assert response.status_code == 200, name
+    login_admin(client, admin)
+    change = admin_url(Proposal, "change", proposal.pk)
+    assert client.post(change, {**form_data(client.get(change)), "title": "Changed"}).status_code == 403
+    line = proposal.budget_lines.get()
+    line_change = admin_url(BudgetLine, "change", line.pk)
+    assert (
+        client.post(line_change, {**form_data(client.get(line_change)), "unit_cost": "1.00"}).status_code
+        == 403
+    )
+    assert client.post(admin_url(Proposal, "delete", proposal.pk), {"post": "yes"}).status_code == 403
+    assert db_digest() == before
+    assert Proposal.objects.get(pk=proposal.pk).status == S.APPROVED
+
+
+def page_data_or_empty(client, proposal) -> dict:
+    """The edit page's fields, or nothing when the page sends the person away (frozen)."""
+    response = client.get(url("proposal-edit", proposal))
+    return flat(page_data(response)) if response.status_code == 200 else {}
