@@ -6,7 +6,11 @@
    - date and time inputs of a date-time field: "Date:" and "Time:" are plain text; they become
      <label>s of their inputs;
    - the help icons of the two-list selector carry aria-label on a <span> with no role; they get
-     role="img", which allows it.
+     role="img", which allows it;
+   - fields in table cells (list_editable columns, tabular inlines) have their label only in the
+     column's header; each gets the header's words and its row's name as its aria-label;
+   - a tabular inline wider than a phone scrolls sideways; when it holds nothing focusable (read
+     only), it becomes a focusable, named region, so keyboard users can scroll it.
    Runs on load and again when the admin adds rows (inline formsets) or select2 draws a widget. */
 (function () {
   "use strict";
@@ -58,10 +62,58 @@
     });
   }
 
+  function columnHeader(cell) {
+    var table = cell.closest("table");
+    var head = table && table.tHead && table.tHead.rows[0];
+    if (!head) return "";
+    var position = 0;
+    for (var i = 0; i < cell.parentNode.children.length; i++) {
+      if (cell.parentNode.children[i] === cell) break;
+      position += cell.parentNode.children[i].colSpan || 1;
+    }
+    var column = 0;
+    for (var j = 0; j < head.cells.length; j++) {
+      column += head.cells[j].colSpan || 1;
+      if (column > position) return head.cells[j].textContent.trim();
+    }
+    return "";
+  }
+
+  function rowName(row) {
+    var named = row && row.querySelector("th, td.original p");
+    return named ? named.textContent.trim() : "";
+  }
+
+  function nameTableControls(root) {
+    root.querySelectorAll("#result_list td, .inline-group .tabular td").forEach(function (cell) {
+      cell.querySelectorAll("input:not([type=hidden]), select, textarea").forEach(function (control) {
+        if ((control.labels && control.labels.length) || control.hasAttribute("aria-label")) return;
+        var name = [columnHeader(cell), rowName(cell.parentNode)].filter(Boolean).join(" – ");
+        if (name) control.setAttribute("aria-label", name);
+      });
+    });
+  }
+
+  function focusableScrollRegions(root) {
+    root.querySelectorAll(".inline-group").forEach(function (region) {
+      if (!region.querySelector("table") || region.hasAttribute("tabindex")) return;
+      if (region.querySelector("a[href], button, input:not([type=hidden]), select, textarea, [tabindex]")) return;
+      region.tabIndex = 0;
+      region.setAttribute("role", "region");
+      var heading = region.querySelector("h2");
+      if (heading) {
+        if (!heading.id) heading.id = region.id + "-heading";
+        region.setAttribute("aria-labelledby", heading.id);
+      }
+    });
+  }
+
   function repair(root) {
     nameAutocompletes(root);
     labelDateTimeParts(root);
     giveTooltipsARole(root);
+    nameTableControls(root);
+    focusableScrollRegions(root);
   }
 
   function start() {

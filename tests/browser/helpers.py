@@ -172,7 +172,14 @@ def horizontal_overflow(page: Page) -> str:
     culprits = page.evaluate(
         """() => {
             const limit = window.innerWidth, out = [];
+            const clipped = (el) => {  // inside a box that scrolls or clips sideways: not the page's overflow
+                for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+                    if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return true;
+                }
+                return false;
+            };
             for (const el of document.body.querySelectorAll('*')) {
+                if (clipped(el)) continue;
                 const r = el.getBoundingClientRect();
                 if (r.right > limit + 0.5 && r.width > 0) {
                     let name = el.tagName.toLowerCase();
@@ -181,6 +188,12 @@ def horizontal_overflow(page: Page) -> str:
                         name += '.' + el.className.trim().split(/\\s+/).join('.');
                     out.push(`${name} (right edge ${Math.round(r.right)}px)`);
                 }
+            }
+            if (!out.length) {  // what is positioned out of its scrolling box: the furthest right
+                const all = [...document.body.querySelectorAll('*')]
+                    .map(el => [el, el.getBoundingClientRect().right]).filter(([, right]) => right > limit + 0.5)
+                    .sort((a, b) => b[1] - a[1]).slice(0, 8);
+                for (const [el, right] of all) out.push(`${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).trim().split(/\\s+/).join('.') : ''} (right edge ${Math.round(right)}px, ${getComputedStyle(el).position})`);
             }
             return out.slice(0, 8);
         }"""
@@ -320,7 +333,11 @@ class BytesRecorder:
 
     def _on_finished(self, event: dict) -> None:
         transfer = self._pending.pop(event["requestId"], None)
-        if transfer is not None and not transfer.url.startswith("data:") and TEST_ONLY_PATH not in transfer.url:
+        if (
+            transfer is not None
+            and not transfer.url.startswith("data:")
+            and TEST_ONLY_PATH not in transfer.url
+        ):
             transfer.bytes = int(event["encodedDataLength"])
             if transfer.bytes and not transfer.from_cache:
                 self.wire_sizes[transfer.url] = transfer.bytes

@@ -45,6 +45,7 @@ PORTAL = {
     "password_reset_confirm": PAGE,
     "password_reset_complete": PAGE,
     "set_language": ACTION,
+    "audit-trail": PAGE,
     "two-factor-manage": PAGE,
     "two-factor-setup": PAGE,
     "two-factor-verify": PAGE,
