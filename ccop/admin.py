@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.db.models import Count
@@ -9,7 +10,21 @@ from .models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, R
 from .roles import user_set_role
 
 
-class ProgrammeScopedAdminMixin:
+class RelatedOnlyFiltersMixin:
+    """A list filter on a related model (CoP, fund, organisation, programme) offers only the
+    values found in the admin's own, scoped rows: it never names another programme's."""
+
+    def get_list_filter(self, request):
+        return [_related_only(self.model, entry) for entry in super().get_list_filter(request)]
+
+
+def _related_only(model, entry):
+    if isinstance(entry, str) and get_fields_from_path(model, entry)[-1].is_relation:
+        return (entry, admin.RelatedOnlyFieldListFilter)
+    return entry
+
+
+class ProgrammeScopedAdminMixin(RelatedOnlyFiltersMixin):
     """A facilitator sees and changes only their own country programme's records."""
 
     programme_lookup = "country_programme"
@@ -28,7 +43,11 @@ class CountryProgrammeAdmin(admin.ModelAdmin):
     filter_horizontal = ["facilitators"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("facilitators")
+        qs = super().get_queryset(request).prefetch_related("facilitators")
+        user = request.user
+        if user.is_superuser or (user.role == User.Role.COMMITTEE_MEMBER and not user.country_programme_id):
+            return qs  # a committee member without a programme sits on every committee
+        return qs.filter(pk=user.country_programme_id)  # a programme sees nothing of another
 
     @admin.display(description=_("facilitators"))
     def facilitator_list(self, obj):
@@ -130,7 +149,7 @@ class CoPPhaseAdmin(ProgrammeScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(RelatedOnlyFiltersMixin, DjangoUserAdmin, SimpleHistoryAdmin):
     list_display = [
         "username",
         "get_full_name",

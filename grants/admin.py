@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from ccop import money
+from ccop.admin import RelatedOnlyFiltersMixin
 from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 
 from .models import Fund, Grant
@@ -13,7 +14,7 @@ from .services import fund_check_change, grant_verify_pdf
 
 
 @admin.register(Fund)
-class FundAdmin(SimpleHistoryAdmin):
+class FundAdmin(RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
     list_display = [
         "name",
         "country_programme",
@@ -84,7 +85,7 @@ class FundAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Grant)
-class GrantAdmin(SimpleHistoryAdmin):
+class GrantAdmin(RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
     """Grants are created by approving a proposal, never by hand; nobody edits one here."""
 
     list_display = ["proposal", "fund", "amount_display", "approved_by", "approved_at", "pdf_sha256"]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ccop import money
+from ccop.admin import RelatedOnlyFiltersMixin
 from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 
 from . import permissions, services
@@ -299,7 +300,7 @@ def _apply_decision(decision: str, proposal: Proposal, user, data: dict):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(ExportWithFiltersMixin, SimpleHistoryAdmin):
+class ProposalAdmin(ExportWithFiltersMixin, RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
     resource_classes = [ProposalResource]
     form = ProposalAdminForm
     list_display = [
@@ -581,7 +582,7 @@ class ProposalAdmin(ExportWithFiltersMixin, SimpleHistoryAdmin):
         )
 
 
-class ProposalScopedAdminMixin:
+class ProposalScopedAdminMixin(RelatedOnlyFiltersMixin):
     """Records of a proposal are listed only where the proposal itself is visible."""
 
     def get_queryset(self, request):
@@ -710,10 +711,14 @@ class ExchangeRateAdmin(RateFieldMixin, ProposalChildAdmin):
 
 
 @admin.register(ExpectedParticipation)
-class ExpectedParticipationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ExpectedParticipationAdmin(RelatedOnlyFiltersMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["activity", "rightsholder_group", "number"]
     list_filter = ["rightsholder_group"]
     list_select_related = ["activity", "rightsholder_group"]
+
+    def get_queryset(self, request):
+        visible = proposals_for_user(request.user).values("pk")
+        return super().get_queryset(request).filter(activity__proposal__in=visible)
 
 
 @admin.register(Endorsement)
@@ -840,11 +845,25 @@ class ReviewScoreInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReviewCriterion)
-class ReviewCriterionAdmin(admin.ModelAdmin):
+class ReviewCriterionAdmin(RelatedOnlyFiltersMixin, admin.ModelAdmin):
+    """The criteria of the funds of the person's own programme (the funds FundAdmin shows)."""
+
     list_display = ["name", "fund", "max_score", "order"]
     list_filter = ["fund"]
     search_fields = ["name", "guidance"]
     list_editable = ["order"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("fund")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(fund__country_programme_id=request.user.country_programme_id)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "fund" and not request.user.is_superuser:
+            funds = db_field.remote_field.model._default_manager
+            kwargs["queryset"] = funds.filter(country_programme_id=request.user.country_programme_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(ConflictDeclaration)
