@@ -369,6 +369,23 @@ class BytesRecorder:
     def reset(self) -> None:
         self.transfers.clear()
 
+    def fonts_drawing(self, selector: str) -> list[str]:
+        """The fonts Chromium really used to draw the text of the first element matching
+        `selector` (CSS.getPlatformFontsForNode): shows a fallback font, or tofu, that text
+        extraction cannot see. [] when nothing matches."""
+        if not getattr(self, "_css_enabled", False):
+            self._cdp.send("DOM.enable")
+            self._cdp.send("CSS.enable")
+            self._css_enabled = True
+        root = self._cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = self._cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        if not node:
+            return []
+        return [
+            font["familyName"]
+            for font in self._cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        ]
+
     def clear_cache(self) -> None:
         """Empty the browser's HTTP cache, so the next load is a first load."""
         if self.via == "cdp":

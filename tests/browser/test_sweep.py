@@ -56,6 +56,11 @@ REPORT_DIR = Path(settings.BASE_DIR) / "test-results"
 # Where the sweep's findings for the terminal summary are kept (see tests/browser/conftest.py).
 SUMMARIES: list[str] = []
 TIMINGS: Counter = Counter()  # seconds spent per phase, for the summary
+HEADING_SCRIPTS = {
+    "Noto Sans Khmer": "[\u1780-\u17ff]",
+    "Noto Sans Lao": "[\u0e80-\u0eff]",
+}  # Python patterns
+FONTS_SEEN: Counter = Counter()  # headings in Khmer or Lao seen drawn with the portal's font
 
 SCRIPTS = {
     # font family -> (Unicode range of its script, as a JavaScript regular expression)
@@ -278,6 +283,17 @@ def _visit(
     page.set_viewport_size(PHONE)
 
     started = time.perf_counter()
+    heading = page.evaluate("() => document.querySelector('main h1')?.textContent || ''")
+    in_heading = [family for family, script in HEADING_SCRIPTS.items() if re.search(script, heading)]
+    if in_heading:
+        drawn_with = recorder.fonts_drawing("main h1")
+        for family in in_heading:
+            if family in drawn_with:
+                FONTS_SEEN[family] += 1
+            else:
+                visit.findings.append(
+                    f"the heading {heading.strip()!r} is drawn with {drawn_with}, not {family}"
+                )
     fonts = page.evaluate(_FONTS_USED, SCRIPTS)
     for family in fonts:
         visit.findings.append(f"downloads the {family} font but shows no character of its script")
@@ -413,7 +429,9 @@ def _report(visits: list[Visit], language: str, skipped: int) -> Report:
         f"{statistics.median(first) / 1024:.1f}, max {max(first) / 1024:.1f} ({heaviest.target.name} as "
         f"{heaviest.role}); later load KB median {statistics.median(later) / 1024:.1f}, max "
         f"{max(later) / 1024:.1f}; pages with findings: {sum(1 for v in visits if v.findings)}; "
-        f"minor/moderate axe violations: {sum(v.minor_count for v in checked)}; seconds: "
+        f"minor/moderate axe violations: {sum(v.minor_count for v in checked)}; headings drawn with "
+        + ", ".join(f"{family} {n}" for family, n in FONTS_SEEN.items())
+        + "; seconds: "
         + ", ".join(f"{k} {t:.0f}" for k, t in TIMINGS.items())
         + f"; figures: {path}"
     )
