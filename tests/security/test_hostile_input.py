@@ -290,6 +290,12 @@ def test_portal_pages_show_every_free_text_field_escaped(client, hostile):
     assert versions.status_code == 200
     assert_inert_html(versions.content)
 
+    # The audit trail shows every field before and after the edit.
+    client.force_login(FacilitatorFactory(country_programme=proposal.cop.country_programme))
+    audit = client.get(reverse("audit-trail"), {"proposal": proposal.pk})
+    assert audit.status_code == 200
+    assert_inert_html(audit.content, "title", "line")
+
 
 def test_the_draft_pdf_prints_the_text_as_typed_with_no_link_or_action(client, hostile):
     proposal, _staff = hostile
@@ -327,6 +333,7 @@ def test_the_budget_workbooks_hold_the_text_as_text(client, hostile):
             for row in ws.iter_rows():
                 for cell in row:
                     assert cell.data_type != "f", (address, ws.title, cell.coordinate, cell.value)
+                    assert cell.hyperlink is None, (address, cell.coordinate)
 
 
 # --------------------------------------------------------------------------- formulas in exports
@@ -377,6 +384,7 @@ def test_admin_exports_keep_formula_like_text_inert(client, formula_proposal):
         assert formula_like, model
         for cell in cells:
             assert cell.data_type != "f", (model, cell.coordinate, cell.value)
+            assert cell.hyperlink is None
         for cell in formula_like:
             assert cell.data_type == "s" and cell.quotePrefix, (cell.coordinate, cell.value)
         assert any(c.value == FORMULAS[0] for c in formula_like)  # the text itself, unchanged
@@ -440,6 +448,10 @@ def named_in_the_admin(client):
     assert response.status_code == 302, response.content.decode()[:3000]
     response = admin_change(client, proposal.cop, name=short_payload("copname")[:120])
     assert response.status_code == 302, response.content.decode()[:3000]
+    response = admin_change(client, proposal.fund, name=short_payload("fundname")[:120])
+    assert response.status_code == 302, response.content.decode()[:3000]
+    response = admin_change(client, staff[0], first_name=short_payload("person"), last_name="<i>x</i>")
+    assert response.status_code == 302, response.content.decode()[:3000]
     organisation.refresh_from_db()
     assert organisation.acronym == "<script>alert('acr')</script>"
     return proposal, staff
@@ -482,14 +494,18 @@ def test_names_typed_in_the_admin_are_escaped_in_the_portal_and_the_pdf(client, 
         assert response.status_code == 200, address
         assert_inert_html(response.content)
     detail = client.get(url("proposal-detail", proposal)).content.decode()
-    assert "&lt;script&gt;alert(&#x27;acr&#x27;)&lt;/script&gt;" in detail
-    assert "&lt;script&gt;alert(&#x27;copname&#x27;)&lt;/script&gt;" in detail
+    for tag in ("acr", "copname", "fundname", "person"):  # the person: "endorsed by ..."
+        assert f"&lt;script&gt;alert(&#x27;{tag}&#x27;)&lt;/script&gt;" in detail, tag
+    fund_book = client.get(reverse("proposals:proposal-budget-xlsx", args=[proposal.pk]))
+    texts = [c.value for c in _cells(body(fund_book)) if isinstance(c.value, str)]
+    assert short_payload("fundname")[:120] in texts
 
     content = body(client.get(url("proposal-preview-pdf", proposal)))
     text = squash(pdf_text(content))
     assert squash("<script>alert('acr')</script>") in text
     assert squash(short_payload("orgname")) in text
     assert squash(short_payload("copname")) in text
+    assert squash(short_payload("fundname")) in text
     assert_pdf_has_no_active_content(content)
 
 
