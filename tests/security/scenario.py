@@ -11,6 +11,7 @@ rolled back at the end (see conftest.py)."""
 from __future__ import annotations
 
 import datetime
+import importlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -139,6 +140,9 @@ def _refresh(proposal: Proposal) -> Proposal:
 
 
 def build() -> Scenario:
+    # the five groups come from a data migration; a transactional test that ran before may have
+    # flushed them (idempotent)
+    importlib.import_module("ccop.migrations.0002_rightsholder_groups").create_groups(django_apps, None)
     programme_a = CountryProgrammeFactory(code="KH", name="Voice Cambodia", country="Cambodia")
     programme_b = CountryProgrammeFactory(code="LA", name="Voice Laos", country="Laos", language="lo")
 
