@@ -112,6 +112,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "ccop.User"
+# The proposal edit page posts every row in one form: 9 fields a budget line, 13 or so an
+# activity. Django's default of 1,000 fields refused pages of more than some 100 lines (a 400);
+# the formsets take at most 2,000 rows each, the import 2,000 lines.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 25_000
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -290,6 +290,12 @@ def test_portal_pages_show_every_free_text_field_escaped(client, hostile):
     assert versions.status_code == 200
     assert_inert_html(versions.content)
 
+    # The audit trail shows every field before and after the edit.
+    client.force_login(FacilitatorFactory(country_programme=proposal.cop.country_programme))
+    audit = client.get(reverse("audit-trail"), {"proposal": proposal.pk})
+    assert audit.status_code == 200
+    assert_inert_html(audit.content, "title", "line")
+
 
 def test_the_draft_pdf_prints_the_text_as_typed_with_no_link_or_action(client, hostile):
     proposal, _staff = hostile
@@ -327,6 +333,7 @@ def test_the_budget_workbooks_hold_the_text_as_text(client, hostile):
             for row in ws.iter_rows():
                 for cell in row:
                     assert cell.data_type != "f", (address, ws.title, cell.coordinate, cell.value)
+                    assert cell.hyperlink is None, (address, cell.coordinate)
 
 
 # --------------------------------------------------------------------------- formulas in exports
@@ -377,6 +384,7 @@ def test_admin_exports_keep_formula_like_text_inert(client, formula_proposal):
         assert formula_like, model
         for cell in cells:
             assert cell.data_type != "f", (model, cell.coordinate, cell.value)
+            assert cell.hyperlink is None
         for cell in formula_like:
             assert cell.data_type == "s" and cell.quotePrefix, (cell.coordinate, cell.value)
         assert any(c.value == FORMULAS[0] for c in formula_like)  # the text itself, unchanged
@@ -440,6 +448,10 @@ def named_in_the_admin(client):
     assert response.status_code == 302, response.content.decode()[:3000]
     response = admin_change(client, proposal.cop, name=short_payload("copname")[:120])
     assert response.status_code == 302, response.content.decode()[:3000]
+    response = admin_change(client, proposal.fund, name=short_payload("fundname")[:120])
+    assert response.status_code == 302, response.content.decode()[:3000]
+    response = admin_change(client, staff[0], first_name=short_payload("person"), last_name="<i>x</i>")
+    assert response.status_code == 302, response.content.decode()[:3000]
     organisation.refresh_from_db()
     assert organisation.acronym == "<script>alert('acr')</script>"
     return proposal, staff
@@ -482,14 +494,18 @@ def test_names_typed_in_the_admin_are_escaped_in_the_portal_and_the_pdf(client, 
         assert response.status_code == 200, address
         assert_inert_html(response.content)
     detail = client.get(url("proposal-detail", proposal)).content.decode()
-    assert "&lt;script&gt;alert(&#x27;acr&#x27;)&lt;/script&gt;" in detail
-    assert "&lt;script&gt;alert(&#x27;copname&#x27;)&lt;/script&gt;" in detail
+    for tag in ("acr", "copname", "fundname", "person"):  # the person: "endorsed by ..."
+        assert f"&lt;script&gt;alert(&#x27;{tag}&#x27;)&lt;/script&gt;" in detail, tag
+    fund_book = client.get(reverse("proposals:proposal-budget-xlsx", args=[proposal.pk]))
+    texts = [c.value for c in _cells(body(fund_book)) if isinstance(c.value, str)]
+    assert short_payload("fundname")[:120] in texts
 
     content = body(client.get(url("proposal-preview-pdf", proposal)))
     text = squash(pdf_text(content))
     assert squash("<script>alert('acr')</script>") in text
     assert squash(short_payload("orgname")) in text
     assert squash(short_payload("copname")) in text
+    assert squash(short_payload("fundname")) in text
     assert_pdf_has_no_active_content(content)
 
 
@@ -532,6 +548,11 @@ def test_review_revision_and_decision_comments_are_escaped_everywhere(
     detail = client.get(url("proposal-detail", proposal))
     page = assert_inert_html(detail.content, "revision")
     assert "{{ 7|add:7 }}" in page.shown
+    revision_mails = [m for m in mail.outbox if "revision" in m.subject]
+    assert revision_mails
+    for message in revision_mails:
+        assert_plain_text_mail(message)
+        assert payload("revision") in message.body
 
     # A decision: rejected with reasons written as a payload, then shown.
     other, _staff, _m = under_review()
@@ -541,6 +562,11 @@ def test_review_revision_and_decision_comments_are_escaped_everywhere(
         response = client.post(decide_url(other, "reject"), {"reason": payload("reasons")})
     assert response.status_code == 302
     decision = Decision.objects.get(proposal=other)
+    decision_mails = [m for m in mail.outbox if "Decision" in m.subject]
+    assert decision_mails
+    for message in decision_mails:
+        assert_plain_text_mail(message)
+        assert payload("reasons") in message.body
     for address in (admin_url(Decision), admin_url(Decision, "change", decision.pk)):
         response = client.get(address)
         assert response.status_code == 200
@@ -584,6 +610,16 @@ def assert_plain_text_mail(message) -> None:
 
 def test_e_mails_show_the_text_as_typed_not_as_html(client, hostile, django_capture_on_commit_callbacks):
     proposal, staff = hostile
+    newcomer = grantee_with_staff(proposal.cop)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("applicant-add", proposal), {"organisation": newcomer.organisation_id})
+    (requested,) = mail.outbox
+    assert requested.to == [newcomer.email]
+    assert_plain_text_mail(requested)
+    assert payload("title")[:250] in requested.body
+    mail.outbox.clear()
+    for person in (*staff, newcomer):
+        services.proposal_endorse(proposal=proposal, acting_user=person)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url("proposal-submit", proposal))
     assert response.status_code == 302
@@ -1518,3 +1554,94 @@ def page_data_or_empty(client, proposal) -> dict:
     """The edit page's fields, or nothing when the page sends the person away (frozen)."""
     response = client.get(url("proposal-edit", proposal))
     return flat(page_data(response)) if response.status_code == 200 else {}
+
+
+def test_the_committees_pages_show_a_hostile_proposal_escaped(client, hostile):
+    proposal, staff = hostile
+    services.proposal_submit(proposal=proposal, acting_user=staff[0])
+    member = member_of(proposal)
+    services.proposal_start_review(proposal=proposal, acting_user=member)
+    login_admin(client, member)
+    for address in (
+        admin_url(Proposal),
+        admin_url(Proposal, "change", proposal.pk),
+        decide_url(proposal, "approve"),
+        decide_url(proposal, "request_revision"),
+        admin_url(Proposal, "history", proposal.pk),
+        admin_url(PlannedActivity),
+        admin_url(BudgetLine),
+        admin_url(Transition),
+    ):
+        response = client.get(address)
+        assert response.status_code == 200, address
+        assert_inert_html(response.content)
+    assert_inert_html(client.get(admin_url(Proposal, "change", proposal.pk)).content, "title", "objectives")
+    # A refusal names the proposal in the admin's message: escaped too.
+    from tests.admin_helpers import run_action
+
+    refused = run_action(client, Proposal, "start_review", [proposal])
+    assert refused.status_code == 200
+    assert "cannot become under review" in messages_after(refused)
+    assert_inert_html(refused.content, "title")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "//evil.example/",
+        "https://evil.example/",
+    ],
+)
+def test_a_next_address_is_never_a_script_or_another_site(client, target):
+    """Where a page sends the person next (log in, two-step pages) comes from the URL: only an
+    address on this site is kept; a `javascript:` one would run on click, escaping or not."""
+    member = with_admin_permissions(CommitteeMemberFactory())
+    login = client.post(reverse("login") + "?next=" + target, {"username": member.username, "password": "x"})
+    assert login.status_code == 200  # a wrong password: the page again, never a redirect
+    login_admin(client, member)
+    response = client.get(reverse("two-factor-backup-codes"), {"next": target})
+    assert response.status_code == 200
+    page = assert_inert_html(response.content)
+    hrefs = [a.get("href", "") for tag, a in page.elements if tag == "a"]
+    assert all("evil.example" not in href and "javascript" not in href.lower() for href in hrefs), hrefs
+
+
+# --------------------------------------------------------------------------- oversized forms
+
+
+def test_an_edit_page_of_300_budget_lines_saves(client):
+    """9 fields a line: Django's default limit of 1,000 posted fields refused any page of more
+    than some 100 lines with a 400."""
+    from tests.proposals.test_views import add_lines
+
+    proposal, staff = ready_proposal()
+    add_lines(proposal, staff[0], 299)
+    client.force_login(staff[0])
+    data = page_data(client.get(url("proposal-edit", proposal)))
+    data["lines-299-description"] = ["The three hundredth line, changed"]
+    response = client.post(url("proposal-edit", proposal), flat(data))
+    assert response.status_code == 302
+    assert proposal.budget_lines.count() == 300
+    assert proposal.budget_lines.filter(description="The three hundredth line, changed").exists()
+
+
+@pytest.mark.parametrize(
+    "oversized",
+    [
+        {f"x{i}": "1" for i in range(25_001)},  # more fields than any page has
+        {"problem_analysis": "ក" * 1_400_000},  # 4 MB of text, past the 2.5 MB a form may post
+    ],
+    ids=["25,001 fields", "4 MB of text"],
+)
+def test_an_oversized_form_is_refused_with_a_page(client, oversized):
+    proposal, staff = ready_proposal()
+    client.force_login(staff[0])
+    data = {**flat(page_data(client.get(url("proposal-edit", proposal)))), **oversized}
+    before = db_digest()
+    response = client.post(url("proposal-edit", proposal), data)
+    assert response.status_code == 400
+    assert "Request not understood" in response.content.decode()
+    assert db_digest() == before
