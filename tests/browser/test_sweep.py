@@ -84,43 +84,21 @@ class Visit:
 
 
 def roles(scenario) -> dict[str, object | None]:
-    """The people of the permission matrix, from the demo data (None: not logged in)."""
+    """The roles of DESIGN.md, as demo people (None: a visitor, not logged in), and the
+    superuser. The permission matrix (tests/security) adds the variants that only change what a
+    role may reach (staff of a member that is not an applicant or of an outside organisation, a
+    committee member with a conflict, the other programme's facilitator); their pages are these."""
     from ccop.models import User
 
     applicant_orgs = [a.organisation_id for a in scenario.draft.applicants.all()]
-    members = scenario.draft.cop.memberships.values_list("organisation_id", flat=True)
     staff = User.objects.filter(role=User.Role.GRANTEE_STAFF, is_active=True).order_by("username")
     return {
-        "anonymous": None,
-        "applicant staff": staff.filter(organisation_id__in=applicant_orgs).first(),
-        "member staff (not applicant)": _member_not_applicant(staff),
-        "outside staff": staff.exclude(organisation_id__in=members).first(),
-        "committee": User.objects.get(username="sophal.committee"),
-        "committee (conflict)": User.objects.get(username="ratana.committee"),
+        "visitor": None,
+        "grantee staff": staff.filter(organisation_id__in=applicant_orgs).first(),
+        "committee member": User.objects.get(username="sophal.committee"),
         "facilitator": User.objects.get(username="channary.llc"),
-        "facilitator (other programme)": User.objects.get(username="souksavanh.stella"),
         "superuser": User.objects.get(username="admin"),
     }
-
-
-def _member_not_applicant(staff):
-    """Staff of a CoP member that is not an applicant of its CoP's proposal (the demo has staff
-    only for applicants: one is added)."""
-    from ccop.models import User
-    from proposals.models import Proposal
-
-    for proposal in Proposal.objects.order_by("pk"):
-        applicants = proposal.applicants.values_list("organisation_id", flat=True)
-        membership = proposal.cop.memberships.exclude(organisation_id__in=applicants).order_by("pk").first()
-        if membership is not None:
-            return staff.filter(organisation=membership.organisation).first() or User.objects.create_user(
-                username="member.not.applicant",
-                password=DEMO_PASSWORD,
-                role=User.Role.GRANTEE_STAFF,
-                organisation=membership.organisation,
-                email="member.not.applicant@example.org",
-            )
-    return None
 
 
 def build_scenario() -> sweep.Scenario:
@@ -180,7 +158,7 @@ def test_every_page_as_every_role(language, browser, live_server, chromium_execu
     skipped = 0
     checked: dict[str, str] = {}  # answer kind (login, 403, 404) -> the first page that showed it
     for role, user in people.items():
-        assert role == "anonymous" or user is not None, f"the demo data has no {role}"
+        assert role == "visitor" or user is not None, f"the demo data has no {role}"
         context = browser.new_context(
             viewport=PHONE, locale=language, reduced_motion="reduce", base_url=live_server.url
         )
