@@ -319,7 +319,7 @@ _STRUCTURE = """() => {
 
 # Families of loaded web fonts whose script has no character on the page.
 _FONTS_USED = """(scripts) => {
-  const text = document.body.innerText + document.title;
+  const text = document.body.textContent + document.title;  // options of a select too: Chromium sizes the select with them
   return Object.entries(scripts)
     .filter(([family, script]) => [...document.fonts].some(
         f => f.family.replace(/"/g, '') === family && f.status === 'loaded')
