@@ -363,7 +363,11 @@ class BytesRecorder:
         """Quicker than settle(): wait for the load event and the page's fonts, then for the
         events sent before them (for pages that fetch nothing after loading)."""
         self.page.wait_for_load_state("load")
-        self.page.evaluate("() => document.fonts.ready.then(() => 0)")
+        # Two frames first: fonts are asked for when the page is laid out and painted.
+        self.page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+            ".then(() => document.fonts.ready).then(() => 0)"
+        )
         self.page.evaluate("() => 0")
 
     def reset(self) -> None:
