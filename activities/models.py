@@ -14,6 +14,7 @@ from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -43,6 +44,15 @@ def scope_to_cops(queryset: models.QuerySet, user, cop: str = "cop") -> models.Q
 class DatePrecision(models.TextChoices):
     DAY = "day", _("Exact days")
     MONTH = "month", _("Months only")
+
+
+def dates_label(starts_on, ends_on, precision: str) -> str:
+    if not starts_on:
+        return ""
+    fmt = "F Y" if precision == DatePrecision.MONTH else "j F Y"
+    first = date_format(starts_on, fmt)
+    last = date_format(ends_on, fmt) if ends_on else first
+    return first if first == last else f"{first} – {last}"
 
 
 class ReferenceQuerySet(models.QuerySet):
@@ -245,6 +255,10 @@ class ActivityReport(models.Model):
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("An activity cannot end before it starts.")})
+
+    def dates_label(self) -> str:
+        """The dates as known: "29 October 2023", "11 – 12 December 2023" style, or months only."""
+        return dates_label(self.starts_on, self.ends_on, self.date_precision)
 
     @property
     def gender_parts(self) -> dict[str, int | None]:
@@ -492,6 +506,9 @@ class Output(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.reference,)
+
+    def date_label(self) -> str:
+        return dates_label(self.produced_on, self.produced_on, self.date_precision)
 
     @property
     def language_list(self) -> list[str]:

@@ -84,6 +84,7 @@ class PlannedRow:
     expected: dict[int, int] = field(default_factory=dict)  # group id -> people
     actual: dict[int, int] = field(default_factory=dict)  # group id -> people (delivered reports)
     actual_total: int | None = None  # everyone once, over the delivered reports
+    cells: list[tuple[RightsholderGroup, int | None, int | None]] = field(default_factory=list)
 
     @property
     def delivered(self) -> list[ActivityReport]:
@@ -95,9 +96,6 @@ class PlannedVsDelivered:
     grant: Grant
     groups: list[RightsholderGroup]  # the groups expected or reached, in their order
     rows: list[PlannedRow]
-
-    def cells(self, row: PlannedRow) -> list[tuple[RightsholderGroup, int | None, int | None]]:
-        return [(g, row.expected.get(g.pk), row.actual.get(g.pk)) for g in self.groups]
 
 
 def planned_vs_delivered(grant: Grant, user) -> PlannedVsDelivered:
@@ -148,6 +146,8 @@ def planned_vs_delivered(grant: Grant, user) -> PlannedVsDelivered:
     result = list(rows.values())
     if unplanned.reports:
         result.append(unplanned)
+    for row in result:  # (group, expected, reached) for each group expected or reached anywhere
+        row.cells = [(g, row.expected.get(g.pk), row.actual.get(g.pk)) for g in groups]
     return PlannedVsDelivered(grant=grant, groups=groups, rows=result)
 
 
