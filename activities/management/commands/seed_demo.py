@@ -22,9 +22,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from activities import demo_data
 from activities import services as activity_services
-from activities.models import ActivityReport
+from activities.models import ActivityReport, Lesson, Output, Stakeholder
 from ccop.accounts import two_factor
-from ccop.models import CoP, CountryProgramme, Organisation, RightsholderGroup, User
+from ccop.models import CoP, CountryProgramme, Membership, Organisation, RightsholderGroup, User
 from ccop.roles import sync_role_groups, user_set_role
 from grants.models import Fund
 from proposals import services
@@ -79,6 +79,11 @@ class Command(BaseCommand):
             ActivityReport.objects.filter(pk=row["pk"]).update(
                 grant_id=row["grant_id"], planned_activity_id=row["planned_activity_id"]
             )
+        # loaddata saves raw (no history): give each loaded record its first history row, so the
+        # audit trail and the admin's history pages know where it came from.
+        for model in (Organisation, CoP, Membership, ActivityReport, Stakeholder, Output, Lesson):
+            missing = list(model.objects.exclude(pk__in=model.history.values("id")))
+            model.history.bulk_history_create(missing, default_change_reason="loaded from the reference fixtures")
 
     def users(self, programmes) -> dict[str, User]:
         users = {}
