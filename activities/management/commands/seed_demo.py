@@ -83,7 +83,9 @@ class Command(BaseCommand):
         # audit trail and the admin's history pages know where it came from.
         for model in (Organisation, CoP, Membership, ActivityReport, Stakeholder, Output, Lesson):
             missing = list(model.objects.exclude(pk__in=model.history.values("id")))
-            model.history.bulk_history_create(missing, default_change_reason="loaded from the reference fixtures")
+            model.history.bulk_history_create(
+                missing, default_change_reason="loaded from the reference fixtures"
+            )
 
     def users(self, programmes) -> dict[str, User]:
         users = {}
