@@ -151,7 +151,6 @@ class ActivityReportAdmin(ScopedReadOnlyAdmin):
         "men",
         "other_gender",
         "gender_not_said",
-        "with_disabilities",
         "status",
         "source",
         "is_demo",

@@ -61,7 +61,6 @@ class ReportForm(forms.Form):
     men = _people(_("Men"))
     other_gender = _people(_("Another gender identity"))
     gender_not_said = _people(_("Preferred not to say"))
-    with_disabilities = _people(_("People with disabilities"))
 
     GENDER_FIELDS = ("women", "men", "other_gender", "gender_not_said")
 
@@ -71,7 +70,7 @@ class ReportForm(forms.Form):
         self.groups = groups
         self.fields["planned_activity"].queryset = grant.proposal.activities.order_by("order", "pk")
         for group in groups:
-            self.fields[f"group_{group.code}"] = _people(group.name)
+            self.fields[f"group_{group.code}"] = _people(group.display_name())
 
     @property
     def group_fields(self):
@@ -104,7 +103,7 @@ class ReportForm(forms.Form):
         try:
             services.report_check_participants(
                 total=cleaned.get("participants_total"),
-                **{name: cleaned.get(name) for name in (*self.GENDER_FIELDS, "with_disabilities")},
+                **{name: cleaned.get(name) for name in self.GENDER_FIELDS},
                 groups=self.group_numbers(),
             )
         except ValidationError as exc:

@@ -140,7 +140,6 @@ class ActivityReport(models.Model):
     men = models.PositiveIntegerField(_("men"), null=True, blank=True)
     other_gender = models.PositiveIntegerField(_("another gender identity"), null=True, blank=True)
     gender_not_said = models.PositiveIntegerField(_("preferred not to say"), null=True, blank=True)
-    with_disabilities = models.PositiveIntegerField(_("people with disabilities"), null=True, blank=True)
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -221,7 +220,6 @@ class ActivityReport(models.Model):
                     men__isnull=True,
                     other_gender__isnull=True,
                     gender_not_said__isnull=True,
-                    with_disabilities__isnull=True,
                 ),
                 name="report_parts_need_total",
             ),
@@ -234,12 +232,6 @@ class ActivityReport(models.Model):
                 )
                 | Q(participants_total__isnull=True),
                 name="report_genders_within_total",
-            ),
-            models.CheckConstraint(
-                condition=Q(participants_total__gte=F("with_disabilities"))
-                | Q(participants_total__isnull=True)
-                | Q(with_disabilities__isnull=True),
-                name="report_disabilities_within_total",
             ),
         ]
 

@@ -70,9 +70,8 @@ REPORT_FIELDS = (
     "men",
     "other_gender",
     "gender_not_said",
-    "with_disabilities",
 )
-PART_FIELDS = ("women", "men", "other_gender", "gender_not_said", "with_disabilities")
+PART_FIELDS = ("women", "men", "other_gender", "gender_not_said")
 
 
 # --------------------------------------------------------------------------- participants
@@ -85,24 +84,21 @@ def report_check_participants(
     men: int | None = None,
     other_gender: int | None = None,
     gender_not_said: int | None = None,
-    with_disabilities: int | None = None,
     groups: Mapping | None = None,
 ) -> None:
     """Participants are counted once: `total` is every person once; the genders are a split of
-    it (their sum ≤ total), and each rightsholder group and the people with disabilities are
-    "of whom" (each ≤ total; groups may overlap, so their sum may exceed the total). No part
-    without a total; no negative number.
+    it (their sum ≤ total), and each rightsholder group is "of whom" (each ≤ total; groups may
+    overlap, so their sum may exceed the total). People with disabilities are the rightsholder
+    group of that name. No part without a total; no negative number.
 
     Raises ValidationError with a dict {field: error} (field "groups" for a group) and codes
-    `negative`, `parts_without_total`, `genders_over_total`, `part_over_total`,
-    `group_over_total`."""
+    `negative`, `parts_without_total`, `genders_over_total`, `group_over_total`."""
     errors: dict[str, list[ValidationError]] = {}
     parts = {
         "women": women,
         "men": men,
         "other_gender": other_gender,
         "gender_not_said": gender_not_said,
-        "with_disabilities": with_disabilities,
     }
     groups = {key: n for key, n in (groups or {}).items() if n is not None}
     for name, value in [("participants_total", total), *parts.items()]:
@@ -138,14 +134,6 @@ def report_check_participants(
                 )
                 % {"sum": genders, "total": total},
                 code="genders_over_total",
-            )
-        ]
-    if with_disabilities is not None and with_disabilities > total:
-        errors["with_disabilities"] = [
-            ValidationError(
-                _("%(n)s people with disabilities is more than the %(total)s participants in all.")
-                % {"n": with_disabilities, "total": total},
-                code="part_over_total",
             )
         ]
     over = [key for key, n in groups.items() if n > total]
@@ -195,7 +183,6 @@ def report_check(*, report: ActivityReport, groups: Mapping | None = None) -> No
             men=report.men,
             other_gender=report.other_gender,
             gender_not_said=report.gender_not_said,
-            with_disabilities=report.with_disabilities,
             groups=groups,
         )
     except ValidationError as exc:

@@ -72,6 +72,11 @@ class RightsholderGroup(models.Model):
     def natural_key(self) -> tuple[str]:
         return (self.code,)
 
+    def display_name(self, language: str | None = None) -> str:
+        """The group's name in the reader's language where one is recorded (Khmer)."""
+        language = language or get_language() or "en"
+        return self.name_local if self.name_local and language == "km" else self.name
+
 
 class OrganisationManager(models.Manager):
     def get_by_natural_key(self, acronym: str):

@@ -35,7 +35,6 @@ def form_data(world, **extra) -> dict:
         "group_women": "25",
         "group_pwd": "12",
         "group_indigenous": "30",
-        "with_disabilities": "12",
         "stakeholders-TOTAL_FORMS": "2",
         "stakeholders-INITIAL_FORMS": "0",
         "stakeholders-0-kind": "provincial",
