@@ -138,7 +138,7 @@ def report_check_participants(
         ]
     over = [key for key, n in groups.items() if n > total]
     if over:
-        names = {g.pk: g.name for g in RightsholderGroup.objects.all()}
+        names = {g.pk: g.display_name() for g in RightsholderGroup.objects.all()}
         errors["groups"] = [
             ValidationError(
                 _("%(group)s: %(n)s is more than the %(total)s participants in all.")

@@ -120,12 +120,18 @@ class ReportFormMixin:
             ),
         }
 
-    def render_forms(self, grant, forms, report=None, status=200):
+    def render_forms(self, grant, forms, report=None):
         return render(
             self.request,
             self.template_name,
-            {"grant": grant, "report": report, **forms, "max_photos": services.MAX_PHOTOS},
-            status=status,
+            {
+                "grant": grant,
+                "report": report,
+                **forms,
+                "max_photos": services.MAX_PHOTOS,
+                # a browser cannot put chosen files back into a page: say so when some were sent
+                "photos_lost": bool(self.request.FILES),
+            },
         )
 
     def save(self, grant, forms, report=None):

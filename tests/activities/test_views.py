@@ -99,7 +99,7 @@ def test_a_group_over_the_total_is_marked_on_its_field_and_nothing_is_lost(clien
     field = re.search(r'<input[^>]*name="group_pwd"[^>]*>', page).group(0)
     assert 'value="55"' in field and 'aria-invalid="true"' in field
     assert "Each of the five rightsholder groups shared their life story." in page
-    assert "Nothing you typed is lost" in page
+    assert "Nothing you typed is lost" in page and "Choose your photos again" in page
 
 
 def test_genders_over_the_total_are_refused_on_the_page(client, world):
