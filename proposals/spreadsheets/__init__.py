@@ -4,19 +4,15 @@ template, and the template's reader.
 Writing (`workbook`, `template`, on the cells of `cells`): numbers are numbers with a currency
 number format, dates are dates, headers are frozen, columns are sized, and text that came from
 people and looks like a formula is written as a string cell with Excel's quote prefix, so
-neither Excel nor LibreOffice ever runs it. Reading (`archive`, `reader`, `rows`, `preview`):
-an upload is checked as an archive before openpyxl sees it, its values are read without
+neither Excel nor LibreOffice ever runs it.
+
+Reading (`archive`, `package`, `parts`, `limits`, then `reader`, `rows`, `preview`): an upload
+is checked as an archive, part by part, before openpyxl sees it; its values are read without
 evaluating anything, and the person sees every row as it will be saved and every error with its
 row and column in plain words; nothing is written until `services.budget_import_apply`.
 """
 
-from .archive import (
-    MAX_UNPACKED_BYTES,
-    MAX_UPLOAD_BYTES,
-    MAX_ZIP_MEMBERS,
-    UploadRejected,
-    check_upload_container,
-)
+from .archive import check_upload_container
 from .cells import (
     BOLD,
     DATE_FORMAT,
@@ -34,6 +30,7 @@ from .cells import (
     text_cell,
     write_only_sheet,
 )
+from .limits import MAX_UNPACKED_BYTES, MAX_UPLOAD_BYTES, MAX_ZIP_MEMBERS, UploadRejected
 from .preview import BudgetImportPreview, CellError, preview_rows_for_service
 from .reader import MAX_SHEET_ROWS, read_budget_upload
 from .template import (

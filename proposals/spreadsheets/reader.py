@@ -21,6 +21,9 @@ from .template import INSTRUCTIONS_SHEET, LISTS_SHEET, MAX_ROWS, TEMPLATE_COLUMN
 # How far down the Budget sheet is read, blank rows included: a budget never goes past it, and a
 # tiny file whose last row is row 1,048,576 would otherwise cost seconds of reading.
 MAX_SHEET_ROWS = 20 * MAX_ROWS
+# How far right it is read: the template's 7 columns and room for people's own. openpyxl sizes
+# every row to the sheet's declared dimension (up to 16,384 columns) unless told where to stop.
+MAX_COLUMNS = 64
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ def _read_sheet(wb, proposal: Proposal, preview: BudgetImportPreview) -> None:
         preview.errors.append(CellError(None, None, _("The workbook has no “Budget” sheet."), "no_sheet"))
         return
     reader = RowReader(proposal, preview)
-    rows = ws.iter_rows(max_row=MAX_SHEET_ROWS + 1)
+    rows = ws.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS)
     header = next(rows, None)
     positions = reader.read_headers(header or [])
     if positions is None:
