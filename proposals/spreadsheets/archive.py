@@ -194,6 +194,9 @@ def _check_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> No
         (m for m in members if m.filename == CONTENT_TYPES or RELS.search(m.filename)),
         key=lambda m: m.filename != CONTENT_TYPES,
     )
+    for member in structure:
+        if member.file_size > OTHER.bytes:
+            raise too_big(member.filename, OTHER.bytes)
     package = Package()
     markup_left = MAX_MARKUP
     for member in structure:

@@ -23,7 +23,9 @@ from django.utils.translation import gettext as _
 from .limits import MAX_DEPTH, MB, PartLimit, UploadRejected
 
 CHUNK = 64 * 1024
-HEAD = 1024  # an XML declaration longer than this is not one Excel or LibreOffice writes
+# The encoding is decided on the first chunk read, at least this long: an XML declaration that
+# does not end within it is not one any spreadsheet program writes (Excel's is 55 bytes).
+HEAD = 1024
 
 BOMS = [  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),

@@ -29,8 +29,11 @@ def khmer_text() -> str:
 
 
 def khmer_piece(text: str, i: int, length: int) -> str:
-    start = (i * 137) % (len(text) - 2 * length)
-    return " ".join(text[start : start + length + 20].split())[:length].strip()
+    """`length` characters of `text` from a place that depends on `i`, with no space at either
+    end (a space there would be trimmed by the import)."""
+    start = (i * 137) % (len(text) - 3 * length)
+    piece = " ".join(text[start : start + 2 * length].split())[:length]
+    return "។" + piece[1:-1] + "។" if length > 1 else piece
 
 
 def big_activity_titles() -> list[str]:
@@ -49,7 +52,7 @@ def big_budget(titles: list[str] | None = None, lines: int = BIG_LINES) -> bytes
     budget = [
         BudgetLine(
             category=categories[i % len(categories)],
-            description=f"{i + 1} {khmer_piece(text, i, 240)}"[:250],
+            description=f"{i + 1} " + khmer_piece(text, i, 250 - len(f"{i + 1} ")),
             unit=khmer_piece(text, i + 7, 40),
             quantity=Decimal(i % 50 + 1),
             unit_cost=Decimal("12.50") if i % 3 != 2 else Decimal("52000"),
