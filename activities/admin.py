@@ -217,7 +217,7 @@ class ResultAdmin(ScopedReadOnlyAdmin):
     actions = ["publish"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("cop", "report")
+        return super().get_queryset(request).select_related("cop", "report__cop")
 
     @admin.display(description=_("published"), boolean=True)
     def published(self, obj):

@@ -352,3 +352,38 @@ def test_a_report_page_costs_the_same_queries_whatever_it_holds(client, world, d
             with django_assert_max_num_queries(baseline):
                 assert client.get(reverse(name, args=[large.pk])).status_code == 200
             assert baseline < 40, (name, baseline)
+
+
+def test_the_forms_and_the_admin_lists_cost_the_same_queries_at_two_sizes(
+    client, world, django_assert_max_num_queries
+):
+    from activities.models import Lesson as LessonModel
+    from tests.admin_helpers import admin_url
+
+    theme = LessonTheme.objects.create(code="timing", name="Timing")
+
+    def grow(n):
+        for report in make_reports(world, n):
+            services.output_add(acting_user=world.author, report=report, kind="video", title="V")
+            services.lesson_add(
+                acting_user=world.author, report=report, stage="test", text="L", themes=[theme]
+            )
+
+    grow(2)
+    first = ActivityReport.objects.order_by("pk").first()
+    staff_urls = [
+        reverse("activities:report-create", args=[world.grant.pk]),
+        reverse("activities:output-create", args=[first.pk]),
+        reverse("activities:lesson-create", args=[first.pk]),
+    ]
+    admin_urls = [admin_url(model) for model in (ActivityReport, Output, LessonModel, LessonTheme)]
+    client.force_login(world.author)
+    small = {url: queries(client, url) for url in staff_urls}
+    client.force_login(world.facilitator)
+    small.update({url: queries(client, url) for url in admin_urls})
+    grow(20)
+    for user, urls in ((world.author, staff_urls), (world.facilitator, admin_urls)):
+        client.force_login(user)
+        for url in urls:
+            with django_assert_max_num_queries(small[url]):
+                assert client.get(url).status_code == 200
