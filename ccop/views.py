@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
@@ -16,64 +14,24 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
-from proposals.models import Proposal
-from proposals.permissions import APPLICANT_EDITABLE, has_conflict
-from proposals.selectors import proposals_for_user
-from proposals.services import valid_endorsement_organisation_ids
-
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
+from .home import home_panels, render_panel
 from .models import User
-from .selectors import cops_for_user, funds_for_facilitator, organisations_invitable_by
+from .selectors import organisations_invitable_by
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
-    """What needs this person: their CoPs, proposals by state, endorsements waiting for their
-    organisation, revision requests."""
+    """What needs this person, gathered from the apps that own it (`ccop.home`): what waits for
+    them first, then each app's overview."""
 
     template_name = "ccop/home.html"
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        proposals = list(
-            proposals_for_user(user)
-            .prefetch_related("applicants__organisation", "transitions")
-            .order_by("-updated_at")
-        )
-        by_state = defaultdict(list)
-        for proposal in proposals:
-            by_state[proposal.status].append(proposal)
-        endorsements_waiting = []
-        if user.organisation_id:
-            for proposal in proposals:
-                applicant_ids = {a.organisation_id for a in proposal.applicants.all()}
-                if (
-                    proposal.status in APPLICANT_EDITABLE
-                    and user.organisation_id in applicant_ids
-                    and user.organisation_id not in valid_endorsement_organisation_ids(proposal)
-                ):
-                    endorsements_waiting.append(proposal)
-        revision_requests = [
-            (p, next((t for t in reversed(p.transitions.all()) if t.to_status == p.status), None))
-            for p in by_state.get(Proposal.Status.REVISION_REQUESTED, [])
-        ]
-        to_review = []
-        if user.is_committee_member or user.is_superuser:
-            to_review = [
-                p
-                for p in by_state.get(Proposal.Status.SUBMITTED, [])
-                + by_state.get(Proposal.Status.UNDER_REVIEW, [])
-                if not has_conflict(user, p)
-            ]
-        states = [(label, by_state.get(value, [])) for value, label in Proposal.Status.choices]
+        rendered = [(panel, render_panel(panel, self.request)) for panel in home_panels(self.request)]
         return super().get_context_data(
-            cops=cops_for_user(user),
-            states=[(label, items) for label, items in states if items],
-            endorsements_waiting=endorsements_waiting,
-            revision_requests=revision_requests,
-            to_review=to_review,
-            can_invite=organisations_invitable_by(user).exists(),
-            funds=funds_for_facilitator(user),
+            waiting=[(p, body) for p, body in rendered if p.waiting and not p.empty],
+            overview=[(p, body) for p, body in rendered if not p.waiting],
             **kwargs,
         )
 

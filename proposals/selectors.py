@@ -14,6 +14,7 @@ from ccop.models import CoP, Membership, RightsholderGroup, User
 from grants.models import Fund
 
 from .models import BudgetLine, ExpectedParticipation, PlannedActivity, Proposal
+from .permissions import APPLICANT_EDITABLE, has_conflict
 
 
 def proposals_for_user(user) -> QuerySet[Proposal]:
@@ -150,3 +151,51 @@ def proposal_plan(proposal: Proposal) -> PlanData:
         target_group_ids=list(proposal.target_groups.values_list("pk", flat=True)),
         has_phases=proposal.cop.phases.exists(),
     )
+
+
+# --------------------------------------------------------------------------- home page
+
+
+def proposals_for_home(user) -> list[Proposal]:
+    """The person's proposals with what the home page reads of each, newest change first."""
+    return list(
+        proposals_for_user(user)
+        .prefetch_related("applicants__organisation", "transitions")
+        .order_by("-updated_at")
+    )
+
+
+def proposals_waiting_for_endorsement(user, proposals) -> list[Proposal]:
+    """Editable proposals that list the person's organisation as an applicant and have no valid
+    endorsement from it (rule 1: a change since voids the earlier one)."""
+    from .services import valid_endorsement_organisation_ids  # services import this module
+
+    if not user.organisation_id:
+        return []
+    return [
+        proposal
+        for proposal in proposals
+        if proposal.status in APPLICANT_EDITABLE
+        and user.organisation_id in {a.organisation_id for a in proposal.applicants.all()}
+        and user.organisation_id not in valid_endorsement_organisation_ids(proposal)
+    ]
+
+
+def revision_requests(proposals) -> list[tuple[Proposal, object]]:
+    """Proposals sent back for revision, each with the transition that sent it back."""
+    return [
+        (p, next((t for t in reversed(p.transitions.all()) if t.to_status == p.status), None))
+        for p in proposals
+        if p.status == Proposal.Status.REVISION_REQUESTED
+    ]
+
+
+def proposals_to_review_by(user, proposals) -> list[Proposal]:
+    """Submitted or under-review proposals a committee member (or superuser) may review: no
+    conflict of interest (rule 5)."""
+    if not (user.is_committee_member or user.is_superuser):
+        return []
+    waiting = [p for p in proposals if p.status == Proposal.Status.SUBMITTED] + [
+        p for p in proposals if p.status == Proposal.Status.UNDER_REVIEW
+    ]
+    return [p for p in waiting if not has_conflict(user, p)]
