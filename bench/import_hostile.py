@@ -83,7 +83,9 @@ def main() -> None:
         text = response.content.decode()
         if 'name="token"' in text:
             return "previewed"
-        return f"refused ({response.status_code})" if "Nothing was saved" in text else str(response.status_code)
+        return (
+            f"refused ({response.status_code})" if "Nothing was saved" in text else str(response.status_code)
+        )
 
     print("# The largest real budget: 2,000 lines, Khmer descriptions of 250 characters\n")
     template_form = big_budget(titles)
