@@ -24,6 +24,7 @@ from proposals.services import valid_endorsement_organisation_ids
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
 from .models import User
+from .roles import role_choices_for
 from .selectors import cops_for_user, funds_for_facilitator, organisations_invitable_by
 
 
@@ -86,7 +87,12 @@ class InvitationCreateView(LoginRequiredMixin, UserPassesTestMixin, FormView):
         return organisations_invitable_by(self.request.user).exists()
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "organisations": organisations_invitable_by(self.request.user)}
+        user = self.request.user
+        return {
+            **super().get_form_kwargs(),
+            "organisations": organisations_invitable_by(user),
+            "roles": role_choices_for(user),
+        }
 
     def form_valid(self, form):
         data = form.cleaned_data
