@@ -37,6 +37,7 @@ from django.contrib.admin.widgets import AutocompleteMixin
 from django.db import connection, transaction
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.urls import reverse
+from simple_history.models import HistoricalChanges
 
 from ccop.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from ccop.roles import ROLE_GROUPS
@@ -117,6 +118,19 @@ def test_every_admin_and_inline_is_scoped():
     unscoped += [cls.__qualname__ for cls in _project_inlines() if not issubclass(cls, ScopedInlineMixin)]
     assert not unscoped, f"admins without ScopedAdminMixin / inlines without ScopedInlineMixin: {unscoped}"
     assert FORMS, "no admin form enumerated"
+
+
+def test_every_model_of_the_project_says_who_may_see_it():
+    """Each model of the project's apps has `objects.visible_to(user)` (`ccop.scoping`), so
+    the admin, the selectors and the views scope it the same way."""
+    project = [c for c in apps.get_app_configs() if Path(c.path).parent == Path(settings.BASE_DIR)]
+    missing = [
+        model._meta.label
+        for config in project
+        for model in config.get_models()
+        if not issubclass(model, HistoricalChanges) and not hasattr(model._default_manager, "visible_to")
+    ]
+    assert not missing, f"models without visible_to(user): {missing}"
 
 
 # --------------------------------------------------------------------------- reading a form page
