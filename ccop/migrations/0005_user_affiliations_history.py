@@ -17,9 +17,10 @@ def record_current_affiliations(apps, schema_editor):
     User = apps.get_model("ccop", "User")
     HistoricalUser = apps.get_model("ccop", "HistoricalUser")
     Snapshot = apps.get_model("ccop", "HistoricalUser_affiliations")
+    Through = User._meta.get_field("affiliations").remote_field.through
     tracked = [f.attname for f in HistoricalUser._meta.fields if f.attname in {g.attname for g in User._meta.fields}]
     now = django.utils.timezone.now()
-    for user in User.objects.filter(affiliations__isnull=False).distinct().prefetch_related("affiliations"):
+    for user in User.objects.filter(affiliations__isnull=False).distinct():
         version = HistoricalUser.objects.create(
             **{name: getattr(user, name) for name in tracked},
             history_date=now,
@@ -27,8 +28,8 @@ def record_current_affiliations(apps, schema_editor):
             history_change_reason=BASELINE_REASON,
         )
         Snapshot.objects.bulk_create(
-            Snapshot(history=version, user_id=user.pk, organisation_id=organisation.pk)
-            for organisation in user.affiliations.all()
+            Snapshot(history=version, id=row.id, user_id=row.user_id, organisation_id=row.organisation_id)
+            for row in Through.objects.filter(user_id=user.pk)
         )
 
 

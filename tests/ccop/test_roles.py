@@ -8,9 +8,11 @@ page."""
 from __future__ import annotations
 
 import html
+import importlib
 import re
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -424,3 +426,17 @@ def test_a_login_writes_no_history(client, people):
     )
     grantee.refresh_from_db()
     assert grantee.last_login is not None and grantee.history.count() == versions
+
+
+def test_the_migration_keeps_the_current_affiliations_as_a_starting_point(people):
+    """Affiliations set before they were recorded: migration 0005 writes one version with them."""
+    committee = people["committee"]
+    committee.skip_history_when_saving = True  # as before the affiliations were recorded
+    committee.affiliations.set([people["khen"]])
+    del committee.skip_history_when_saving
+    migration = importlib.import_module("ccop.migrations.0005_user_affiliations_history")
+    migration.record_current_affiliations(django_apps, None)
+    version = committee.history.latest("history_id")
+    assert version.history_change_reason == migration.BASELINE_REASON
+    assert [a.organisation_id for a in version.affiliations.all()] == [people["khen"].pk]
+    assert not people["grantee"].history.filter(history_change_reason=migration.BASELINE_REASON).exists()
