@@ -44,7 +44,7 @@ format: setup
 # Translations: update the Khmer and Lao catalogues from the code (no source locations, so two
 # branches adding strings in different files do not collide), then compile the .mo files.
 messages: setup
-	$(PY) manage.py makemessages -l km -l lo --no-location --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=.cache
+	$(PY) manage.py makemessages -l km -l lo --no-location --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=.cache
 	sed -i 's/^"POT-Creation-Date: .*/"POT-Creation-Date: 2026-01-01 00:00+0700\\n"/' locale/*/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages --ignore=.venv
 

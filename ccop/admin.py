@@ -1,53 +1,34 @@
+"""The core's admin: programmes, organisations, CoPs with their phases and members, people.
+
+Every admin of every app is scoped to the person's programme by `ccop.admin_scoping`; who may
+set whose role, password and affiliations is `ccop.roles`."""
+
+from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from . import roles
+from .admin_scoping import RelatedOnlyFiltersMixin, ScopedAdminMixin, ScopedInlineMixin
 from .audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 from .models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
-from .roles import user_set_role
 
-
-class RelatedOnlyFiltersMixin:
-    """A list filter on a related model (CoP, fund, organisation, programme) offers only the
-    values found in the admin's own, scoped rows: it never names another programme's."""
-
-    def get_list_filter(self, request):
-        return [_related_only(self.model, entry) for entry in super().get_list_filter(request)]
-
-
-def _related_only(model, entry):
-    if isinstance(entry, str) and get_fields_from_path(model, entry)[-1].is_relation:
-        return (entry, admin.RelatedOnlyFieldListFilter)
-    return entry
-
-
-class ProgrammeScopedAdminMixin(RelatedOnlyFiltersMixin):
-    """A facilitator sees and changes only their own country programme's records."""
-
-    programme_lookup = "country_programme"
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(**{self.programme_lookup: request.user.country_programme_id})
+__all__ = ["RelatedOnlyFiltersMixin", "ScopedAdminMixin", "ScopedInlineMixin"]
 
 
 @admin.register(CountryProgramme)
-class CountryProgrammeAdmin(admin.ModelAdmin):
+class CountryProgrammeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "country", "language", "facilitator_list"]
     search_fields = ["name", "country"]
     filter_horizontal = ["facilitators"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).prefetch_related("facilitators")
-        user = request.user
-        if user.is_superuser or (user.role == User.Role.COMMITTEE_MEMBER and not user.country_programme_id):
-            return qs  # a committee member without a programme sits on every committee
-        return qs.filter(pk=user.country_programme_id)  # a programme sees nothing of another
+        return super().get_queryset(request).prefetch_related("facilitators")
 
     @admin.display(description=_("facilitators"))
     def facilitator_list(self, obj):
@@ -55,7 +36,7 @@ class CountryProgrammeAdmin(admin.ModelAdmin):
 
 
 @admin.register(RightsholderGroup)
-class RightsholderGroupAdmin(admin.ModelAdmin):
+class RightsholderGroupAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "name_local", "code", "order"]
     search_fields = ["name", "name_local"]
 
@@ -67,11 +48,12 @@ class RightsholderGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
+class OrganisationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, now
     list_display = ["acronym", "name", "name_local", "kind", "country_programme", "cop_count"]
     list_filter = ["kind", "country_programme"]
     search_fields = ["acronym", "name", "name_local"]
+    ordering = ["acronym"]  # the count's GROUP BY drops the model's ordering (pages, autocomplete)
 
     def get_queryset(self, request):
         return (
@@ -86,19 +68,19 @@ class OrganisationAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
         return obj.n_cops
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ScopedInlineMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["organisation"]
 
 
-class CoPPhaseInline(admin.TabularInline):
+class CoPPhaseInline(ScopedInlineMixin, admin.TabularInline):
     model = CoPPhase
     extra = 0
 
 
 @admin.register(CoP)
-class CoPAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
+class CoPAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "country_programme", "status", "group_list", "member_list"]
     list_filter = ["status", "country_programme", "rightsholder_groups"]
     search_fields = ["name", "code", "domain", "organisations__acronym", "organisations__name"]
@@ -128,8 +110,7 @@ class CoPAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
-    programme_lookup = "cop__country_programme"
+class MembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["organisation", "cop", "role", "joined_on", "left_on"]
     list_filter = ["role", "cop__country_programme", "cop"]
     search_fields = ["organisation__acronym", "organisation__name", "cop__name"]
@@ -141,15 +122,80 @@ class MembershipAdmin(ProgrammeScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CoPPhase)
-class CoPPhaseAdmin(ProgrammeScopedAdminMixin, admin.ModelAdmin):
-    programme_lookup = "cop__country_programme"
+class CoPPhaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["cop", "number", "title", "starts_on", "ends_on"]
     list_filter = ["cop"]
     search_fields = ["title", "cop__name"]
 
 
+# --------------------------------------------------------------------------- people
+
+
+class PersonFormMixin(forms.Form):
+    """The user admin's forms: only the roles the person editing may give, and who may set whom
+    (`roles.person_check_save`) checked on the page with the values as they would be saved."""
+
+    change_reason = forms.CharField(
+        label=_("Why (kept in the audit trail)"),
+        max_length=roles.REASON_MAX_LENGTH,
+        required=False,
+        help_text=_("Needed when a role, organisation, programme, affiliation or access changes."),
+    )
+    acting_user = None  # the person editing; set per request by UserAdmin.get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "role" in self.fields:
+            self.fields["role"].choices = [("", "---------"), *roles.role_choices_for(self.acting_user)]
+
+    def _m2m(self, name):
+        return self.cleaned_data.get(name) if name in self.fields else None
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance carries the posted values from here on
+        if self.errors:
+            return
+        try:
+            roles.person_check_save(
+                person=self.instance,
+                acting_user=self.acting_user,
+                reason=self.cleaned_data.get("change_reason") or "",
+                affiliations=self._m2m("affiliations"),
+                groups=self._m2m("groups"),
+                permissions=self._m2m("user_permissions"),
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+
+
+class PersonChangeForm(PersonFormMixin, UserChangeForm):
+    pass
+
+
+class PersonCreationForm(PersonFormMixin, AdminUserCreationForm):
+    pass
+
+
+class PersonPasswordForm(AdminPasswordChangeForm):
+    def save(self, commit=True):
+        # who: the request's user (HistoryRequestMiddleware); why:
+        self.user._change_reason = (
+            roles.REASON_PASSWORD_SET
+            if self.cleaned_data["set_usable_password"]
+            else "password login disabled"
+        )
+        return super().save(commit)
+
+
 @admin.register(User)
-class UserAdmin(RelatedOnlyFiltersMixin, DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(ScopedAdminMixin, DjangoUserAdmin, SimpleHistoryAdmin):
+    """People of the person's programme (`User.objects.visible_to`); each changed only by who may
+    (`roles.can_manage_person`: a facilitator sees the programme's committee members and
+    facilitators, and changes its grantee staff only), saved through `roles.person_save`."""
+
+    form = PersonChangeForm
+    add_form = PersonCreationForm
+    change_password_form = PersonPasswordForm
     list_display = [
         "username",
         "get_full_name",
@@ -169,6 +215,7 @@ class UserAdmin(RelatedOnlyFiltersMixin, DjangoUserAdmin, SimpleHistoryAdmin):
             _("Role in the programme"),
             {"fields": ["role", "organisation", "affiliations", "country_programme", "preferred_language"]},
         ),
+        (_("Why"), {"fields": ["change_reason"]}),
     )
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
         (
@@ -178,32 +225,44 @@ class UserAdmin(RelatedOnlyFiltersMixin, DjangoUserAdmin, SimpleHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("organisation", "country_programme")
-        if request.user.is_superuser:
-            return qs
-        # A facilitator manages the people of their own programme, never a superuser.
-        return qs.filter(is_superuser=False).filter(
-            models.Q(country_programme_id=request.user.country_programme_id)
-            | models.Q(organisation__country_programme_id=request.user.country_programme_id)
-        )
+        return super().get_queryset(request).select_related("organisation", "country_programme")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"acting_user": request.user})
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.can_manage_person(request.user, obj))
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            # Only a superuser grants admin powers: otherwise a facilitator could make anyone,
-            # themselves included, a superuser. Roles go through `user_set_role`.
+        if not roles.can_grant_admin_powers(request.user):
             readonly += ["is_superuser", "is_staff", "groups", "user_permissions"]
+        if not roles.can_change_affiliations(request.user):
+            readonly += ["affiliations"]
         return readonly
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "country_programme" and not request.user.is_superuser:
-            kwargs["queryset"] = CountryProgramme.objects.filter(pk=request.user.country_programme_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def user_change_password(self, request, id, form_url=""):
+        person = self.get_object(request, unquote(id))
+        if person is not None and not roles.can_set_password(request.user, person):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if "role" in form.changed_data or not change:
-            user_set_role(user=obj, role=obj.role)
+        data = form.cleaned_data
+        roles.person_save(
+            person=obj,
+            acting_user=request.user,
+            reason=data.get("change_reason") or ("" if change else roles.REASON_CREATED),
+            affiliations=form._m2m("affiliations"),
+            groups=form._m2m("groups"),
+            permissions=form._m2m("user_permissions"),
+        )
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:  # person_save saved the many-to-many fields
+            self.save_formset(request, form, formset, change=change)
 
 
 admin.site.site_header = _("CCoP portal administration")

@@ -81,6 +81,8 @@ KINDS = (
     Kind("activities.activityreport", programme="cop", label_field="title"),
     Kind("activities.output", programme="cop", label_field="title"),
     Kind("activities.lesson", programme="cop"),
+    # people: roles, organisations, programmes, affiliations and admin powers (`ccop.roles`)
+    Kind("ccop.user", programme="person", organisation_field="organisation_id", label_field="username"),
 )
 KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
 ACTIONS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
@@ -166,6 +168,13 @@ def audit_entries(
             if programme_id is not None:
                 if spec.programme == "cop":
                     rows = rows.filter(cop_id__in=programme_cops)
+                elif spec.programme == "person":  # as `User.objects.visible_to`
+                    organisations = Organisation.objects.filter(country_programme_id=programme_id)
+                    rows = rows.filter(
+                        models.Q(country_programme_id=programme_id)
+                        | models.Q(organisation_id__in=organisations.values("id")),
+                        is_superuser=False,
+                    )
                 else:
                     rows = rows.filter(country_programme_id=programme_id)
         parts.append(
@@ -267,7 +276,9 @@ class _Formatter:
         self.names: dict[tuple[type[models.Model], object], str] = {}
 
     def want(self, f: models.Field, value) -> None:
-        if f.is_relation and f.many_to_one and value is not None:
+        if f.is_relation and f.many_to_many:
+            self.wanted.setdefault(f.related_model, set()).update(value)
+        elif f.is_relation and f.many_to_one and value is not None:
             self.wanted.setdefault(f.related_model, set()).add(value)
 
     def fetch(self) -> None:
@@ -276,6 +287,8 @@ class _Formatter:
                 self.names[(model, obj.pk)] = _label_of(obj)
 
     def __call__(self, f: models.Field, value) -> str:
+        if f.is_relation and f.many_to_many:
+            return ", ".join(sorted(self.names.get((f.related_model, v), f"#{v}") for v in value)) or "—"
         if value is None or value == "":
             return "—"
         if f.is_relation:
@@ -321,6 +334,7 @@ def audit_page_entries(rows) -> list[Entry]:
         ._base_manager.filter(pk__in=proposal_ids)
         .values_list("pk", "title")
     )
+    snapshots = _m2m_snapshots(records.values(), previous.values())
     fmt = _Formatter()
     entries = []
     for key, hid, *_rest, proposal_id in rows:
@@ -337,6 +351,13 @@ def audit_page_entries(rows) -> list[Entry]:
             fmt.want(f, before)
             fmt.want(f, after)
             entry.changes.append((f, before, after))
+        for f in record._history_m2m_fields:
+            after = snapshots.get((type(record), f.name, record.history_id), frozenset())
+            before = snapshots.get((type(record), f.name, getattr(prior, "history_id", None)), frozenset())
+            if (record.history_type == "~" and before == after) or (record.history_type != "~" and not after):
+                continue
+            fmt.want(f, before | after)
+            entry.changes.append((f, before, after))
         entries.append(entry)
     fmt.fetch()
     for entry in entries:
@@ -350,6 +371,24 @@ def audit_page_entries(rows) -> list[Entry]:
             for f, before, after in entry.changes
         ]
     return entries
+
+
+def _m2m_snapshots(*groups) -> dict[tuple, frozenset]:
+    """The many-to-many values (affiliations) kept with each recorded version on the page:
+    {(history model, field name, history_id): ids}, one query per tracked field."""
+    by_model: dict[type, set[int]] = {}
+    for group in groups:
+        for record in group:
+            if record is not None and record._history_m2m_fields:
+                by_model.setdefault(type(record), set()).add(record.history_id)
+    found: dict[tuple, set] = {}
+    for history_model, ids in by_model.items():
+        for f in history_model._history_m2m_fields:
+            snapshot = history_model.__dict__[f.name].model
+            target = f"{f.m2m_reverse_field_name()}_id"
+            for hid, value in snapshot.objects.filter(history_id__in=ids).values_list("history_id", target):
+                found.setdefault((history_model, f.name, hid), set()).add(value)
+    return {key: frozenset(values) for key, values in found.items()}
 
 
 # --------------------------------------------------------------------------- the page

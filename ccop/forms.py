@@ -10,9 +10,10 @@ class InvitationForm(forms.ModelForm):
         model = Invitation
         fields = ["email", "first_name", "last_name", "organisation", "role"]
 
-    def __init__(self, *args, organisations=None, **kwargs):
+    def __init__(self, *args, organisations=None, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        self.fields["role"].choices = roles  # only the roles this person may give
         self.fields["email"].help_text = _("The invitation link is sent to this address.")
 
 

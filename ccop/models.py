@@ -15,6 +15,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .querysets import (
+    CoPPartQuerySet,
+    CoPQuerySet,
+    CountryProgrammeQuerySet,
+    InvitationQuerySet,
+    OrganisationQuerySet,
+    UserManager,
+)
+from .scoping import ReferenceQuerySet
+
 
 class ByCodeManager(models.Manager):
     """Reference data found by its code in fixtures (natural keys)."""
@@ -36,6 +46,7 @@ class CountryProgramme(models.Model):
         related_name="facilitated_programmes",
         blank=True,
     )
+    objects = CountryProgrammeQuerySet.as_manager()
 
     objects = ByCodeManager()
 
@@ -58,6 +69,7 @@ class RightsholderGroup(models.Model):
     name = models.CharField(_("name"), max_length=120)
     name_local = models.CharField(_("name in Khmer"), max_length=200, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    objects = ReferenceQuerySet.as_manager()
 
     objects = ByCodeManager()
 
@@ -102,6 +114,7 @@ class Organisation(models.Model):
         related_name="organisations",
     )
     website = models.URLField(_("website"), blank=True)
+    objects = OrganisationQuerySet.as_manager()
     history = HistoricalRecords()
 
     objects = OrganisationManager()
@@ -150,6 +163,7 @@ class CoP(models.Model):
     organisations = models.ManyToManyField(
         Organisation, through="Membership", related_name="cops", verbose_name=_("members")
     )
+    objects = CoPQuerySet.as_manager()
     history = HistoricalRecords()
 
     objects = ByCodeManager()
@@ -184,6 +198,7 @@ class CoPPhase(models.Model):
     title = models.CharField(_("title"), max_length=200)
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    objects = CoPPartQuerySet.as_manager()
 
     objects = CoPPhaseManager()
 
@@ -232,6 +247,7 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
     joined_on = models.DateField(_("joined on"), default=timezone.localdate)
     left_on = models.DateField(_("left on"), null=True, blank=True)
+    objects = CoPPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     objects = MembershipManager()
@@ -313,7 +329,9 @@ class User(AbstractUser):
         default="en",
         choices=[("en", "English"), ("km", "ខ្មែរ"), ("lo", "ລາວ")],
     )
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    objects = UserManager()
+    # Affiliations decide conflicts of interest (DESIGN rule 5): each recorded version keeps them.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=["affiliations"])
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("person")
@@ -327,6 +345,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username
+
+    def save(self, *args, **kwargs):
+        if set(kwargs.get("update_fields") or ()) == {"last_login"}:
+            # A login changes nothing the history keeps (last_login is not recorded): no row.
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("admin:ccop_user_change", args=[self.pk])
@@ -375,6 +403,7 @@ class Invitation(models.Model):
     user = models.ForeignKey(
         User, verbose_name=_("account"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,26 +8,24 @@ from .models import CoP, Organisation, User
 
 
 def cops_for_user(user) -> QuerySet[CoP]:
-    qs = CoP.objects.select_related("country_programme").prefetch_related("memberships__organisation")
-    if not (user and user.is_authenticated and user.is_active):
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    if user.role in (User.Role.FACILITATOR, User.Role.COMMITTEE_MEMBER) and user.country_programme_id:
-        return qs.filter(country_programme_id=user.country_programme_id)
-    if user.role == User.Role.COMMITTEE_MEMBER:
-        return qs
-    if user.organisation_id:
-        return qs.filter(memberships__organisation_id=user.organisation_id).distinct()
-    return qs.none()
+    return (
+        CoP.objects.visible_to(user)
+        .select_related("country_programme")
+        .prefetch_related("memberships__organisation")
+    )
+
+
+def _facilitator_or_superuser(user) -> bool:
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or (user.role == User.Role.FACILITATOR and user.country_programme_id))
+    )
 
 
 def organisations_invitable_by(user) -> QuerySet[Organisation]:
     """Organisations a facilitator may invite people to: those of their programme."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not _facilitator_or_superuser(user):
         return Organisation.objects.none()
-    if user.is_superuser:
-        return Organisation.objects.all()
-    if user.role == User.Role.FACILITATOR and user.country_programme_id:
-        return Organisation.objects.filter(country_programme_id=user.country_programme_id)
-    return Organisation.objects.none()
+    return Organisation.objects.visible_to(user)

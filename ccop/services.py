@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from .errors import NotAllowed, RuleViolation
 from .models import Invitation, Organisation, User
 from .permissions import is_facilitator_of
-from .roles import user_set_role
+from .roles import person_check_change, person_save
 
 INVITATION_DAYS = 14
 
@@ -38,9 +38,11 @@ def invitation_send(
     base_url: str = "",
 ) -> tuple[Invitation, str]:
     """A facilitator of the organisation's programme invites a person; returns the invitation
-    and the link sent by e-mail (the link is not stored)."""
+    and the link sent by e-mail (the link is not stored). Who may give which role is
+    `roles.person_check_change`: a facilitator invites grantee staff only."""
     if not is_facilitator_of(acting_user, organisation.country_programme_id):
         raise NotAllowed(_("Only the programme's facilitators can invite people to this organisation."))
+    person_check_change(acting_user=acting_user, person=_invited(organisation, role), stored=None)
     email = User.objects.normalize_email(email).strip()
     if User.objects.filter(email__iexact=email).exists():
         raise RuleViolation(
@@ -73,6 +75,15 @@ def invitation_send(
     return invitation, link
 
 
+def _invited(organisation: Organisation, role: str, **fields) -> User:
+    """The person an invitation makes: committee members and facilitators work for the
+    programme they were invited to, never for every programme."""
+    user = User(organisation=organisation, role=role, **fields)
+    if role != User.Role.GRANTEE_STAFF:
+        user.country_programme_id = organisation.country_programme_id
+    return user
+
+
 def invitation_for_token(token: str) -> Invitation | None:
     invitation = Invitation.objects.select_related("organisation").filter(token_sha256=_hash(token)).first()
     if invitation is None or not invitation.is_usable():
@@ -95,22 +106,26 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
             raise RuleViolation(
                 {"username": _("This user name is taken; choose another.")}, code="username_taken"
             )
-        user = User(
+        user = _invited(
+            invitation.organisation,
+            invitation.role,
             username=username,
             email=invitation.email,
             first_name=invitation.first_name,
             last_name=invitation.last_name,
-            organisation=invitation.organisation,
             preferred_language=translation.get_language() or "en",
         )
-        if invitation.role != User.Role.GRANTEE_STAFF:
-            # Committee members and facilitators work for the programme they were invited to,
-            # never for every programme.
-            user.country_programme_id = invitation.organisation.country_programme_id
         validate_password(password, user)
         user.set_password(password)
-        user.save()
-        user_set_role(user=user, role=invitation.role)
+        try:  # recorded as set by the inviter, who must still be allowed to give this role
+            person_save(
+                person=user, acting_user=invitation.invited_by, reason=f"invitation {invitation.pk} accepted"
+            )
+        except NotAllowed as exc:
+            raise RuleViolation(
+                _("This invitation can no longer be used. Ask your facilitator for a new one."),
+                code="invitation_unusable",
+            ) from exc
         invitation.accepted_at = timezone.now()
         invitation.user = user
         invitation.save(update_fields=["accepted_at", "user"])

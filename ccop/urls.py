@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from . import audit, views
 from .accounts.throttling import PasswordResetConfirmView
+from .admin_scoping import admin_urls
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -22,5 +23,5 @@ urlpatterns = [
     # Before Django's own set_language (same path and name): the switcher also remembers the choice.
     path("i18n/setlang/", views.LanguageSetView.as_view(), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin_urls(admin.site)),  # "view on site" scoped like the admin's lists
 ]

@@ -18,6 +18,7 @@ from . import services
 from .forms import InvitationAcceptForm, InvitationForm
 from .home import home_panels, render_panel
 from .models import User
+from .roles import role_choices_for
 from .selectors import organisations_invitable_by
 
 
@@ -44,7 +45,12 @@ class InvitationCreateView(LoginRequiredMixin, UserPassesTestMixin, FormView):
         return organisations_invitable_by(self.request.user).exists()
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "organisations": organisations_invitable_by(self.request.user)}
+        user = self.request.user
+        return {
+            **super().get_form_kwargs(),
+            "organisations": organisations_invitable_by(user),
+            "roles": role_choices_for(user),
+        }
 
     def form_valid(self, form):
         data = form.cleaned_data

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from ccop import money
-from ccop.admin import RelatedOnlyFiltersMixin
+from ccop.admin import ScopedAdminMixin
 from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 
 from .models import Fund, Grant
@@ -14,7 +14,7 @@ from .services import fund_check_change, grant_verify_pdf
 
 
 @admin.register(Fund)
-class FundAdmin(RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
+class FundAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "name",
         "country_programme",
@@ -36,13 +36,6 @@ class FundAdmin(RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
             .get_queryset(request)
             .select_related("country_programme")
             .annotate(approved=Coalesce(Sum("grants__amount"), zero))
-            .filter(
-                **(
-                    {}
-                    if request.user.is_superuser
-                    else {"country_programme_id": request.user.country_programme_id}
-                )
-            )
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -85,7 +78,7 @@ class FundAdmin(RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Grant)
-class GrantAdmin(RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
+class GrantAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """Grants are created by approving a proposal, never by hand; nobody edits one here."""
 
     list_display = ["proposal", "fund", "amount_display", "approved_by", "approved_at", "pdf_sha256"]
@@ -95,11 +88,7 @@ class GrantAdmin(RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
     actions = ["verify_pdfs"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("proposal__cop", "fund", "approved_by")
-        user = request.user
-        if not user.is_superuser:
-            qs = qs.filter(fund__country_programme_id=user.country_programme_id)  # own programme only
-        return qs
+        return super().get_queryset(request).select_related("proposal__cop", "fund", "approved_by")
 
     @admin.action(description=_("Verify the stored PDFs against their recorded SHA-256"))
     def verify_pdfs(self, request, queryset):

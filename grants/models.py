@@ -18,6 +18,8 @@ from simple_history.models import HistoricalRecords
 from ccop import money
 from ccop.models import CountryProgramme
 
+from .querysets import FundQuerySet, GrantQuerySet
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -40,6 +42,7 @@ class Fund(models.Model):
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"))
     description = models.TextField(_("description"), blank=True)
+    objects = FundQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -109,6 +112,7 @@ class Grant(models.Model):
     approved_at = models.DateTimeField(_("approved at"), default=timezone.now)
     pdf = models.FileField(_("approved PDF"), upload_to="grants/pdf/", blank=True)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    objects = GrantQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -13,8 +13,6 @@ def funds_for_facilitator(user) -> QuerySet[Fund]:
     """Funds whose budget workbooks a facilitator (or superuser) may export: their programme's."""
     if not (user and user.is_authenticated and user.is_active):
         return Fund.objects.none()
-    if user.is_superuser:
-        return Fund.objects.all()
-    if user.role == User.Role.FACILITATOR and user.country_programme_id:
-        return Fund.objects.filter(country_programme_id=user.country_programme_id)
+    if user.is_superuser or (user.role == User.Role.FACILITATOR and user.country_programme_id):
+        return Fund.objects.visible_to(user)
     return Fund.objects.none()

@@ -20,6 +20,15 @@ from simple_history.models import HistoricalRecords
 from ccop import money
 from ccop.models import CoP, CoPPhase, Organisation, RightsholderGroup
 
+from .querysets import (
+    ActivityPartQuerySet,
+    CommitteeRecordQuerySet,
+    ProposalPartQuerySet,
+    ProposalQuerySet,
+    ReviewCriterionQuerySet,
+    ReviewScoreQuerySet,
+)
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -87,6 +96,7 @@ class Proposal(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    objects = ProposalQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -130,6 +140,7 @@ class ExchangeRate(models.Model):
         decimal_places=8,
         validators=[MinValueValidator(Decimal("0.00000001"))],
     )
+    objects = ProposalPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -152,6 +163,7 @@ class Applicant(models.Model):
     )
     is_lead = models.BooleanField(_("lead applicant"), default=False)
     added_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
+    objects = ProposalPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -180,6 +192,7 @@ class Endorsement(models.Model):
     endorsed_at = models.DateTimeField(_("endorsed at"), default=timezone.now)
     content_digest = models.CharField(_("content SHA-256 when endorsed"), max_length=64)
     comment = models.TextField(_("comment"), blank=True)
+    objects = ProposalPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -203,6 +216,7 @@ class PlannedActivity(models.Model):
     is_primary = models.BooleanField(_("primary activity"), default=True)
     agenda = models.TextField(_("draft agenda"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    objects = ProposalPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -232,6 +246,7 @@ class ExpectedParticipation(models.Model):
     )
     rightsholder_group = models.ForeignKey(RightsholderGroup, on_delete=models.PROTECT, related_name="+")
     number = models.PositiveIntegerField(_("expected participants"))
+    objects = ActivityPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -272,6 +287,7 @@ class BudgetLine(models.Model):
     unit_cost = models.DecimalField(_("unit cost"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, choices=money.CURRENCY_CHOICES)
     order = models.PositiveIntegerField(_("order"), default=0)
+    objects = ProposalPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -308,6 +324,7 @@ class Transition(models.Model):
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
     reason = models.TextField(_("reason"), blank=True)
+    objects = ProposalPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -328,6 +345,7 @@ class ProposalVersion(models.Model):
     content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    objects = ProposalPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["proposal", "number"]
@@ -347,6 +365,7 @@ class ReviewCriterion(models.Model):
     guidance = models.TextField(_("guidance"), blank=True)
     max_score = models.PositiveSmallIntegerField(_("highest score"), default=5)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    objects = ReviewCriterionQuerySet.as_manager()
 
     class Meta:
         ordering = ["fund", "order", "pk"]
@@ -373,6 +392,7 @@ class Review(models.Model):
     recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices)
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    objects = CommitteeRecordQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -394,6 +414,7 @@ class ReviewScore(models.Model):
     review = models.ForeignKey("Review", on_delete=models.CASCADE, related_name="scores")
     criterion = models.ForeignKey(ReviewCriterion, on_delete=models.PROTECT, related_name="scores")
     score = models.PositiveSmallIntegerField(_("score"))
+    objects = ReviewScoreQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -415,6 +436,7 @@ class ConflictDeclaration(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conflicts")
     reason = models.TextField(_("reason"))
     declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
+    objects = CommitteeRecordQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -445,6 +467,7 @@ class Decision(models.Model):
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
     approved_version = models.JSONField(_("approved version"), null=True, blank=True, editable=False)
     approved_version_sha256 = models.CharField(_("approved version SHA-256"), max_length=64, blank=True)
+    objects = ProposalPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

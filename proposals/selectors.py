@@ -18,22 +18,9 @@ from .permissions import APPLICANT_EDITABLE, has_conflict
 
 
 def proposals_for_user(user) -> QuerySet[Proposal]:
-    """Every proposal this user may see (DESIGN rule 6); another organisation's answers 404."""
-    qs = Proposal.objects.select_related("cop", "cop__country_programme", "fund", "phase")
-    if not (user and user.is_authenticated and user.is_active):
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    if user.role == User.Role.FACILITATOR:
-        return qs.filter(cop__country_programme_id=user.country_programme_id)
-    if user.role == User.Role.COMMITTEE_MEMBER:
-        if user.country_programme_id is None:
-            return qs
-        return qs.filter(cop__country_programme_id=user.country_programme_id)
-    if user.role == User.Role.GRANTEE_STAFF and user.organisation_id:
-        member = Membership.objects.filter(cop_id=OuterRef("cop_id"), organisation_id=user.organisation_id)
-        return qs.filter(Exists(member))
-    return qs.none()
+    """Every proposal this user may see (DESIGN rule 6, `Proposal.objects.visible_to`); another
+    organisation's answers 404."""
+    return Proposal.objects.visible_to(user).select_related("cop", "cop__country_programme", "fund", "phase")
 
 
 @dataclass
@@ -101,10 +88,8 @@ def cops_open_to_proposals_by(user) -> QuerySet[CoP]:
     qs = CoP.objects.select_related("country_programme").exclude(status=CoP.Status.DISBANDED)
     if not (user and user.is_authenticated and user.is_active):
         return qs.none()
-    if user.is_superuser:
-        return qs
-    if user.role == User.Role.FACILITATOR and user.country_programme_id:
-        return qs.filter(country_programme_id=user.country_programme_id)
+    if user.is_superuser or (user.role == User.Role.FACILITATOR and user.country_programme_id):
+        return qs.visible_to(user)
     if user.role == User.Role.GRANTEE_STAFF and user.organisation_id:
         active = Membership.objects.filter(
             Membership.active_q(), cop_id=OuterRef("pk"), organisation_id=user.organisation_id

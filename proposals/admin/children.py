@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ccop import money
-from ccop.admin import RelatedOnlyFiltersMixin
+from ccop.admin import ScopedAdminMixin, ScopedInlineMixin
 from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 
 from .. import services
@@ -27,7 +27,6 @@ from ..models import (
     Transition,
 )
 from ..resources import BudgetLineResource
-from ..selectors import proposals_for_user
 from .common import ProposalChildAdmin, ProposalScopedAdminMixin, RateFieldMixin, ReadOnlyAdminMixin
 
 
@@ -72,7 +71,7 @@ class BudgetLineAdmin(ExportWithFiltersMixin, ProposalChildAdmin):
         super().save_model(request, obj, form, change)
 
 
-class ExpectedParticipationInline(admin.TabularInline):
+class ExpectedParticipationInline(ScopedInlineMixin, admin.TabularInline):
     model = ExpectedParticipation
     extra = 0
 
@@ -165,14 +164,10 @@ class ExchangeRateAdmin(RateFieldMixin, ProposalChildAdmin):
 
 
 @admin.register(ExpectedParticipation)
-class ExpectedParticipationAdmin(RelatedOnlyFiltersMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ExpectedParticipationAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["activity", "rightsholder_group", "number"]
     list_filter = ["rightsholder_group"]
     list_select_related = ["activity", "rightsholder_group"]
-
-    def get_queryset(self, request):
-        visible = proposals_for_user(request.user).values("pk")
-        return super().get_queryset(request).filter(activity__proposal__in=visible)
 
 
 @admin.register(Endorsement)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ccop import money
-from ccop.admin import RelatedOnlyFiltersMixin
+from ccop.admin import ScopedAdminMixin, ScopedInlineMixin
 from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 
 from .. import permissions, services
@@ -22,7 +22,6 @@ from ..models import (
     PlannedActivity,
     Transition,
 )
-from ..selectors import proposals_for_user
 
 
 class ReadOnlyAdminMixin:
@@ -38,7 +37,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class ProposalChildInlineMixin:
+class ProposalChildInlineMixin(ScopedInlineMixin):
     """Inlines of a proposal follow the proposal's freeze: no add, change or delete unless the
     person may edit the proposal now."""
 
@@ -154,7 +153,7 @@ class BudgetLineInline(ProposalChildInlineMixin, admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class EndorsementInline(ReadOnlyAdminMixin, admin.TabularInline):
+class EndorsementInline(ScopedInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = Endorsement
     fields = ["organisation", "endorsed_by", "endorsed_at", "still_valid"]
     readonly_fields = fields
@@ -169,20 +168,16 @@ class EndorsementInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_formset(request, obj, **kwargs)
 
 
-class TransitionInline(ReadOnlyAdminMixin, admin.TabularInline):
+class TransitionInline(ScopedInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = Transition
     fields = ["from_status", "to_status", "actor", "at", "reason"]
     readonly_fields = fields
     extra = 0
 
 
-class ProposalScopedAdminMixin(RelatedOnlyFiltersMixin):
-    """Records of a proposal are listed only where the proposal itself is visible."""
-
-    def get_queryset(self, request):
-        return (
-            super().get_queryset(request).filter(proposal__in=proposals_for_user(request.user).values("pk"))
-        )
+class ProposalScopedAdminMixin(ScopedAdminMixin):
+    """Records of a proposal are listed only where the proposal itself is visible (their
+    `visible_to`, through `ScopedAdminMixin` like every admin)."""
 
 
 class ProposalChildAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):

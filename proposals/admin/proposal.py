@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ccop import money
-from ccop.admin import RelatedOnlyFiltersMixin
+from ccop.admin import ScopedAdminMixin
 from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 
 from .. import permissions, services
@@ -23,7 +23,7 @@ from ..models import (
     Proposal,
 )
 from ..resources import ProposalResource
-from ..selectors import budget_summary, proposals_for_user
+from ..selectors import budget_summary
 from .common import (
     ApplicantInline,
     BudgetLineInline,
@@ -57,7 +57,7 @@ class ProposalAdminForm(forms.ModelForm):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(ExportWithFiltersMixin, RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
+class ProposalAdmin(ExportWithFiltersMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     resource_classes = [ProposalResource]
     form = ProposalAdminForm
     list_display = [
@@ -108,11 +108,9 @@ class ProposalAdmin(ExportWithFiltersMixin, RelatedOnlyFiltersMixin, SimpleHisto
     ]
 
     def get_queryset(self, request):
-        visible = proposals_for_user(request.user).values("pk")
         return (
             super()
             .get_queryset(request)
-            .filter(pk__in=visible)  # a facilitator of another programme sees none of it
             .select_related("cop", "fund", "created_by")
             .prefetch_related("applicants__organisation", "budget_lines", "exchange_rates")
         )

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ccop.admin import RelatedOnlyFiltersMixin
+from ccop.admin import ScopedAdminMixin, ScopedInlineMixin
 from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 
 from .. import services
@@ -37,7 +37,7 @@ class ReviewAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):
         proposal_id = request.POST.get("proposal") or request.GET.get("proposal")
         if not str(proposal_id or "").isdigit():
             return []
-        return list(ReviewCriterion.objects.filter(fund__proposals__pk=proposal_id))
+        return list(ReviewCriterion.objects.visible_to(request.user).filter(fund__proposals__pk=proposal_id))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["fields"] = self.fields  # the criterion fields are the form's own, not the model's
@@ -101,7 +101,7 @@ class ReviewAdmin(ProposalScopedAdminMixin, SimpleHistoryAdmin):
         pass  # the service saved the scores
 
 
-class ReviewScoreInline(ReadOnlyAdminMixin, admin.TabularInline):
+class ReviewScoreInline(ScopedInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = ReviewScore
     fields = ["criterion", "score"]
     readonly_fields = fields
@@ -109,7 +109,7 @@ class ReviewScoreInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReviewCriterion)
-class ReviewCriterionAdmin(RelatedOnlyFiltersMixin, admin.ModelAdmin):
+class ReviewCriterionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The criteria of the funds of the person's own programme (the funds FundAdmin shows)."""
 
     list_display = ["name", "fund", "max_score", "order"]
@@ -118,16 +118,7 @@ class ReviewCriterionAdmin(RelatedOnlyFiltersMixin, admin.ModelAdmin):
     list_editable = ["order"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("fund")
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(fund__country_programme_id=request.user.country_programme_id)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "fund" and not request.user.is_superuser:
-            funds = db_field.remote_field.model._default_manager
-            kwargs["queryset"] = funds.filter(country_programme_id=request.user.country_programme_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().get_queryset(request).select_related("fund")
 
 
 @admin.register(ConflictDeclaration)

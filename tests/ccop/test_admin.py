@@ -197,6 +197,7 @@ def test_affiliation_added_in_the_user_admin_makes_a_conflict(client, admin_user
     url = admin_url(User, "change", member.pk)
     data = form_data(client.get(url))
     data["affiliations"] = [str(staff[1].organisation.pk)]
+    data["change_reason"] = "Joined the board of an applicant."
 
     response = client.post(url, data)
 

@@ -19,7 +19,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not SIZES:
         return
     terminalreporter.section("permission matrix")
-    for title, (urls, roles, methods, cases) in SIZES.items():
+    for title, size in SIZES.items():
+        if isinstance(size, str):
+            terminalreporter.write_line(f"{title}: {size}")
+            continue
+        urls, roles, methods, cases = size
         terminalreporter.write_line(
             f"{title}: {urls} URLs × {roles} roles × {methods} methods = {urls * roles * methods} cases"
             + (f" ({cases} requested)" if cases != urls * roles * methods else "")

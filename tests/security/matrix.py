@@ -36,8 +36,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 # What the matrix tests ran, for the terminal summary (conftest.py):
-# {title: (urls, roles, methods, requests sent)}
-SIZES: dict[str, tuple[int, int, int, int]] = {}
+# {title: (urls, roles, methods, requests sent)} or {title: a line of text}
+SIZES: dict[str, tuple[int, int, int, int] | str] = {}
 
 # --------------------------------------------------------------------------- URLs
 

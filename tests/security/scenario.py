@@ -75,9 +75,11 @@ class Scenario:
     invitation_token: str
     # activity reports and their files, by name (see _activities)
     activities: dict[str, models.Model] = field(default_factory=dict)
-    # per admin model (app_label.model_name): the object of programme A the URLs use, and every
-    # object of each programme, for the "not listed" checks
+    # per admin model (app_label.model_name): the object of programme A the URLs use (and of
+    # programme B, for B's facilitator's own forms), and every object of each programme, for the
+    # "not listed" checks
     admin_object: dict[str, models.Model] = field(default_factory=dict)
+    admin_object_b: dict[str, models.Model] = field(default_factory=dict)
     side_a: dict[str, set] = field(default_factory=dict)
     side_b: dict[str, set] = field(default_factory=dict)
 
@@ -477,6 +479,32 @@ def _admin_objects(scenario: Scenario, *, cop_b, committee_b, staff_b) -> None:
             "proposals.review": under_review.reviews.get(),
             "proposals.reviewcriterion": ReviewCriterion.objects.get(fund=scenario.fund),
             "proposals.conflictdeclaration": under_review.conflicts.get(),
+        }
+    )
+    b_draft, b_approved = scenario.proposals["b_draft"], scenario.proposals["b_approved"]
+    scenario.admin_object_b.update(
+        {
+            "ccop.countryprogramme": scenario.programme_b,
+            "ccop.rightsholdergroup": scenario.admin_object["ccop.rightsholdergroup"],
+            "ccop.organisation": staff_b[0].organisation,
+            "ccop.cop": cop_b,
+            "ccop.membership": Membership.objects.get(cop=cop_b, organisation=staff_b[0].organisation),
+            "ccop.copphase": cop_b.phases.get(),
+            "ccop.user": staff_b[0],
+            "grants.fund": scenario.fund_b,
+            "grants.grant": b_approved.grant,
+            "proposals.proposal": b_draft,
+            "proposals.budgetline": b_draft.budget_lines.get(),
+            "proposals.plannedactivity": b_draft.activities.get(),
+            "proposals.applicant": b_draft.applicants.get(organisation=staff_b[1].organisation),
+            "proposals.exchangerate": b_draft.exchange_rates.get(),
+            "proposals.expectedparticipation": ExpectedParticipation.objects.get(activity__proposal=b_draft),
+            "proposals.endorsement": b_draft.endorsements.order_by("pk").first(),
+            "proposals.transition": b_approved.transitions.order_by("pk").first(),
+            "proposals.decision": b_approved.decision,
+            "proposals.review": b_approved.reviews.get(),
+            "proposals.reviewcriterion": ReviewCriterion.objects.get(fund=scenario.fund_b),
+            "proposals.conflictdeclaration": b_approved.conflicts.get(),
         }
     )
 

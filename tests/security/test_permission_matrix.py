@@ -119,7 +119,7 @@ MATRIX = """
 | admin:password_change_done                                    | -             | AL      | AL        | AL       | AL       | 200/405   | 200/405  | 200/405  | 200/405  | 200/405  |
 | admin:jsi18n                                                  | -             | AL      | AL        | AL       | AL       | 200/405   | 200/405  | 200/405  | 200/405  | 200/405  |
 | admin:autocomplete                                            | -             | AL      | AL        | AL       | AL       | 200/405   | 200/405  | 200/405  | 200/405  | 200/405  |
-| admin:view_on_site                                            | draft         | AL      | AL        | AL       | AL       | R         | R        | R        | R        | R        |
+| admin:view_on_site                                            | draft         | AL      | AL        | AL       | AL       | R         | R        | R        | 404      | R        |
 | admin:admin/(?P<url>.*)$                                      | -             | AL      | AL        | AL       | AL       | 404       | 404      | 404      | 404      | 404      |
 # admin: activities.activityreport
 | admin:activities_activityreport_changelist                    | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 200      | 200      |

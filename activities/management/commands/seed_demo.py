@@ -25,7 +25,7 @@ from activities import services as activity_services
 from activities.models import ActivityReport, Lesson, Output, Stakeholder
 from ccop.accounts import two_factor
 from ccop.models import CoP, CountryProgramme, Membership, Organisation, RightsholderGroup, User
-from ccop.roles import sync_role_groups, user_set_role
+from ccop.roles import person_save, sync_role_groups
 from grants.models import Fund
 from proposals import services
 from proposals.models import Proposal, ReviewCriterion
@@ -116,9 +116,13 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
         user.organisation = Organisation.objects.get(acronym=organisation) if organisation else None
         user.country_programme = programme if role != User.Role.GRANTEE_STAFF else None
-        user.save()
-        user.affiliations.set(Organisation.objects.filter(acronym__in=affiliations))
-        return user_set_role(user=user, role=role)
+        user.role = role
+        return person_save(
+            person=user,
+            acting_user=None,  # the system
+            reason="demo data",
+            affiliations=Organisation.objects.filter(acronym__in=affiliations),
+        )
 
     def two_factor(self) -> None:
         """The demo secret and backup codes (demo_data.DEMO_TOTP_SECRET, DEMO_BACKUP_CODES) for
