@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ccop.admin import RelatedOnlyFiltersMixin
+from ccop.admin_scoping import ScopedAdminMixin, ScopedInlineMixin
 from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pages read-only, scoped
 from ccop.models import CountryProgramme, User
 
@@ -38,7 +38,7 @@ def is_reviewer(user) -> bool:
     return user.is_active and (user.is_superuser or user.role == User.Role.FACILITATOR)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ScopedInlineMixin, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -79,12 +79,9 @@ class TransitionInline(ReadOnlyInline):
     fields = readonly_fields = ["from_status", "to_status", "actor", "at", "comment"]
 
 
-class ScopedReadOnlyAdmin(RelatedOnlyFiltersMixin, SimpleHistoryAdmin):
-    """Listed and shown within the person's scope (`visible_to`); changed only through the
-    services (actions), never by editing the record here."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
+class ScopedReadOnlyAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Listed and shown within the person's scope (`visible_to`, through `ScopedAdminMixin`);
+    changed only through the services (actions), never by editing the record here."""
 
     def has_add_permission(self, request):
         return False
@@ -288,7 +285,7 @@ class LessonAdmin(ResultAdmin):
 
 
 @admin.register(LessonTheme)
-class LessonThemeAdmin(admin.ModelAdmin):
+class LessonThemeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The list facilitators extend: everyone sees the shared themes (superusers keep them) and
     their programme's; a facilitator adds and changes their own programme's only."""
 
@@ -298,7 +295,7 @@ class LessonThemeAdmin(admin.ModelAdmin):
     prepopulated_fields = {"code": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user).select_related("country_programme")
+        return super().get_queryset(request).select_related("country_programme")
 
     def get_list_filter(self, request):
         return [] if not request.user.is_superuser else self.list_filter

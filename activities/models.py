@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -18,27 +18,16 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ccop.models import CoP, CountryProgramme, Membership, RightsholderGroup, User
+from ccop.models import CoP, CountryProgramme, RightsholderGroup
 
-
-def scope_to_cops(queryset: models.QuerySet, user, cop: str = "cop") -> models.QuerySet:
-    """Rows of CoPs this person may see (DESIGN rule 6), as `proposals_for_user` scopes
-    proposals: superusers all; facilitators their programme; committee members their programme
-    (all without one); grantee staff the CoPs their organisation is or was a member of."""
-    if not (user and user.is_authenticated and user.is_active):
-        return queryset.none()
-    if user.is_superuser:
-        return queryset
-    if user.role == User.Role.FACILITATOR:
-        return queryset.filter(**{f"{cop}__country_programme_id": user.country_programme_id})
-    if user.role == User.Role.COMMITTEE_MEMBER:
-        if user.country_programme_id is None:
-            return queryset
-        return queryset.filter(**{f"{cop}__country_programme_id": user.country_programme_id})
-    if user.role == User.Role.GRANTEE_STAFF and user.organisation_id:
-        member = Membership.objects.filter(cop_id=OuterRef(f"{cop}_id"), organisation_id=user.organisation_id)
-        return queryset.filter(Exists(member))
-    return queryset.none()
+from .querysets import (
+    ActivityReportQuerySet,
+    LessonThemeQuerySet,
+    PublishableQuerySet,
+    ReportParticipationQuerySet,
+    ReportPartQuerySet,
+    StakeholderQuerySet,
+)
 
 
 class DatePrecision(models.TextChoices):
@@ -53,21 +42,6 @@ def dates_label(starts_on, ends_on, precision: str) -> str:
     first = date_format(starts_on, fmt)
     last = date_format(ends_on, fmt) if ends_on else first
     return first if first == last else f"{first} – {last}"
-
-
-class ReferenceQuerySet(models.QuerySet):
-    """Reference records carry a `reference` (their natural key in the fixtures)."""
-
-    def get_by_natural_key(self, reference: str):
-        return self.get(reference=reference)
-
-
-class ActivityReportQuerySet(ReferenceQuerySet):
-    def visible_to(self, user) -> ActivityReportQuerySet:
-        return scope_to_cops(self, user)
-
-    def published(self) -> ActivityReportQuerySet:
-        return self.filter(status=ActivityReport.Status.PUBLISHED)
 
 
 class ActivityReport(models.Model):
@@ -266,11 +240,6 @@ class ActivityReport(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
-class ReportParticipationManager(models.Manager):
-    def get_by_natural_key(self, reference: str, group_code: str):
-        return self.get(report__reference=reference, rightsholder_group__code=group_code)
-
-
 class ReportParticipation(models.Model):
     """How many of the report's participants belong to a rightsholder group ("of whom"). One
     person may belong to several groups, so the groups may add up to more than the total; each
@@ -283,7 +252,7 @@ class ReportParticipation(models.Model):
     number = models.PositiveIntegerField(_("participants"))
     history = HistoricalRecords()
 
-    objects = ReportParticipationManager()
+    objects = ReportParticipationQuerySet.as_manager()
 
     class Meta:
         ordering = ["rightsholder_group__order"]
@@ -300,11 +269,6 @@ class ReportParticipation(models.Model):
         return (*self.report.natural_key(), self.rightsholder_group.code)
 
     natural_key.dependencies = ["activities.activityreport", "ccop.rightsholdergroup"]
-
-
-class StakeholderManager(models.Manager):
-    def get_by_natural_key(self, reference: str, name: str):
-        return self.get(report__reference=reference, name=name)
 
 
 class Stakeholder(models.Model):
@@ -325,7 +289,7 @@ class Stakeholder(models.Model):
     name = models.CharField(_("name"), max_length=200)
     history = HistoricalRecords()
 
-    objects = StakeholderManager()
+    objects = StakeholderQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -339,11 +303,6 @@ class Stakeholder(models.Model):
         return (*self.report.natural_key(), self.name)
 
     natural_key.dependencies = ["activities.activityreport"]
-
-
-class ReportPhotoQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ReportPhotoQuerySet:
-        return scope_to_cops(self, user, cop="report__cop")
 
 
 class ReportPhoto(models.Model):
@@ -369,7 +328,7 @@ class ReportPhoto(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
 
-    objects = ReportPhotoQuerySet.as_manager()
+    objects = ReportPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
@@ -395,6 +354,8 @@ class ReportTransition(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now)
     comment = models.TextField(_("comment"), blank=True)
 
+    objects = ReportPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["at", "pk"]
         verbose_name = _("report workflow step")
@@ -402,15 +363,6 @@ class ReportTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
-
-
-class PublishableQuerySet(ReferenceQuerySet):
-    def visible_to(self, user):
-        return scope_to_cops(self, user)
-
-    def published(self):
-        """Published by a facilitator, or transcribed from a published source."""
-        return self.filter(Q(published_at__isnull=False) | ~Q(source=""))
 
 
 class Output(models.Model):
@@ -514,22 +466,6 @@ class Output(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None or bool(self.source)
-
-
-class LessonThemeQuerySet(models.QuerySet):
-    def get_by_natural_key(self, code: str):
-        return self.get(code=code)
-
-    def visible_to(self, user):
-        """The shared themes (no programme) and those of the person's programme."""
-        if not (user and user.is_authenticated and user.is_active):
-            return self.none()
-        if user.is_superuser:
-            return self
-        programme_id = user.country_programme_id
-        if programme_id is None and user.organisation_id:
-            programme_id = user.organisation.country_programme_id
-        return self.filter(Q(country_programme__isnull=True) | Q(country_programme_id=programme_id))
 
 
 class LessonTheme(models.Model):

@@ -16,21 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .querysets import (
-    CoPPartQuerySet,
+    CoPPhaseQuerySet,
     CoPQuerySet,
     CountryProgrammeQuerySet,
     InvitationQuerySet,
+    MembershipQuerySet,
     OrganisationQuerySet,
     UserManager,
 )
 from .scoping import ReferenceQuerySet
-
-
-class ByCodeManager(models.Manager):
-    """Reference data found by its code in fixtures (natural keys)."""
-
-    def get_by_natural_key(self, code: str):
-        return self.get(code=code)
 
 
 class CountryProgramme(models.Model):
@@ -47,8 +41,6 @@ class CountryProgramme(models.Model):
         blank=True,
     )
     objects = CountryProgrammeQuerySet.as_manager()
-
-    objects = ByCodeManager()
 
     class Meta:
         ordering = ["name"]
@@ -71,8 +63,6 @@ class RightsholderGroup(models.Model):
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     objects = ReferenceQuerySet.as_manager()
 
-    objects = ByCodeManager()
-
     class Meta:
         ordering = ["order", "name"]
         verbose_name = _("rightsholder group")
@@ -88,11 +78,6 @@ class RightsholderGroup(models.Model):
         """The group's name in the reader's language where one is recorded (Khmer)."""
         language = language or get_language() or "en"
         return self.name_local if self.name_local and language == "km" else self.name
-
-
-class OrganisationManager(models.Manager):
-    def get_by_natural_key(self, acronym: str):
-        return self.get(acronym=acronym)
 
 
 class Organisation(models.Model):
@@ -116,8 +101,6 @@ class Organisation(models.Model):
     website = models.URLField(_("website"), blank=True)
     objects = OrganisationQuerySet.as_manager()
     history = HistoricalRecords()
-
-    objects = OrganisationManager()
 
     class Meta:
         ordering = ["acronym"]
@@ -166,8 +149,6 @@ class CoP(models.Model):
     objects = CoPQuerySet.as_manager()
     history = HistoricalRecords()
 
-    objects = ByCodeManager()
-
     class Meta:
         ordering = ["name"]
         verbose_name = _("community of practice")
@@ -185,11 +166,6 @@ class CoP(models.Model):
         return self.memberships.filter(Membership.active_q(on))
 
 
-class CoPPhaseManager(models.Manager):
-    def get_by_natural_key(self, cop_code: str, number: int):
-        return self.get(cop__code=cop_code, number=number)
-
-
 class CoPPhase(models.Model):
     """A CoP can run in phases (CoP-Women phase I in 2023, phase II in 2024)."""
 
@@ -198,9 +174,7 @@ class CoPPhase(models.Model):
     title = models.CharField(_("title"), max_length=200)
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
-    objects = CoPPartQuerySet.as_manager()
-
-    objects = CoPPhaseManager()
+    objects = CoPPhaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["cop", "number"]
@@ -229,11 +203,6 @@ class CoPPhase(models.Model):
             raise ValidationError({"ends_on": _("A phase cannot end before it starts.")})
 
 
-class MembershipManager(models.Manager):
-    def get_by_natural_key(self, cop_code: str, acronym: str):
-        return self.get(cop__code=cop_code, organisation__acronym=acronym)
-
-
 class Membership(models.Model):
     class Role(models.TextChoices):
         LEAD = "lead", _("Lead member")
@@ -247,10 +216,8 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
     joined_on = models.DateField(_("joined on"), default=timezone.localdate)
     left_on = models.DateField(_("left on"), null=True, blank=True)
-    objects = CoPPartQuerySet.as_manager()
+    objects = MembershipQuerySet.as_manager()
     history = HistoricalRecords()
-
-    objects = MembershipManager()
 
     class Meta:
         ordering = ["cop", "organisation__acronym"]

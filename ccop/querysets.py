@@ -20,12 +20,18 @@ def member_cop_ids(organisation_id: int):
 class CountryProgrammeQuerySet(ScopedQuerySet):
     programme_field = "pk"
 
+    def get_by_natural_key(self, code: str):
+        return self.get(code=code)
+
     def for_organisation(self, organisation_id):
         return self.filter(organisations__pk=organisation_id)
 
 
 class OrganisationQuerySet(ScopedQuerySet):
     programme_field = "country_programme"
+
+    def get_by_natural_key(self, acronym: str):
+        return self.get(acronym=acronym)
 
     def for_organisation(self, organisation_id):
         membership = apps.get_model("ccop", "Membership")
@@ -35,6 +41,9 @@ class OrganisationQuerySet(ScopedQuerySet):
 
 class CoPQuerySet(ScopedQuerySet):
     programme_field = "country_programme"
+
+    def get_by_natural_key(self, code: str):
+        return self.get(code=code)
 
     def for_organisation(self, organisation_id):
         return self.filter(pk__in=member_cop_ids(organisation_id))
@@ -47,6 +56,16 @@ class CoPPartQuerySet(ScopedQuerySet):
 
     def for_organisation(self, organisation_id):
         return self.filter(cop_id__in=member_cop_ids(organisation_id))
+
+
+class CoPPhaseQuerySet(CoPPartQuerySet):
+    def get_by_natural_key(self, cop_code: str, number: int):
+        return self.get(cop__code=cop_code, number=number)
+
+
+class MembershipQuerySet(CoPPartQuerySet):
+    def get_by_natural_key(self, cop_code: str, acronym: str):
+        return self.get(cop__code=cop_code, organisation__acronym=acronym)
 
 
 class InvitationQuerySet(ScopedQuerySet):

@@ -71,3 +71,6 @@ class ReferenceQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         return self
+
+    def get_by_natural_key(self, code: str):
+        return self.get(code=code)

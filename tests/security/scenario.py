@@ -23,7 +23,7 @@ from django.db import models
 from PIL import Image
 
 from activities import services as activity_services
-from activities.models import ActivityReport, Lesson, LessonTheme, Output
+from activities.models import ActivityReport, Lesson, LessonTheme, Output, ReportParticipation, ReportPhoto
 from ccop import services as ccop_services
 from ccop.models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
 from ccop.roles import user_set_role
@@ -315,7 +315,7 @@ def _activities(scenario: Scenario, *, staff_b) -> None:
             acting_user=author,
             title=title,
             planned_activity=grant.proposal.activities.first(),
-            **fields,
+            **{**fields, "description": f"{title.split()[0]} participants shared their stories."},
         )
 
     grant = scenario.proposals["approved"].grant
@@ -360,7 +360,7 @@ def _activities(scenario: Scenario, *, staff_b) -> None:
     theme_b = LessonTheme.objects.create(
         code="bravo-theme", name="Bravo theme", country_programme=scenario.programme_b
     )
-    activity_services.lesson_add(
+    b_lesson = activity_services.lesson_add(
         acting_user=staff_b[0], report=b_report, stage="test", text="Bravo lesson", themes=[theme_b]
     )
     scenario.activities.update(
@@ -383,6 +383,14 @@ def _activities(scenario: Scenario, *, staff_b) -> None:
             "activities.output": output,
             "activities.lesson": lesson,
             "activities.lessontheme": theme_a,
+        }
+    )
+    scenario.admin_object_b.update(
+        {
+            "activities.activityreport": b_report,
+            "activities.output": b_output,
+            "activities.lesson": b_lesson,
+            "activities.lessontheme": theme_b,
         }
     )
 
@@ -443,6 +451,11 @@ def _admin_objects(scenario: Scenario, *, cop_b, committee_b, staff_b) -> None:
     a_cop, b_cop = {"cop": scenario.cop}, {"cop": cop_b}
     for model in (ActivityReport, Output, Lesson):
         sides[model._meta.label_lower] = (model.objects.filter(**a_cop), model.objects.filter(**b_cop))
+    for model in (ReportParticipation, ReportPhoto):
+        sides[model._meta.label_lower] = (
+            model.objects.filter(report__cop=scenario.cop),
+            model.objects.filter(report__cop=cop_b),
+        )
     sides["activities.lessontheme"] = (
         LessonTheme.objects.filter(country_programme=scenario.programme_a),
         LessonTheme.objects.filter(country_programme=scenario.programme_b),
