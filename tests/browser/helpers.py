@@ -418,15 +418,19 @@ class FontCheck:
     problems: list[str] = field(default_factory=list)
 
 
-def check_script_fonts(cdp) -> FontCheck:
+@dataclass(frozen=True)
+class ScriptText:
+    node_id: int
+    text: str
+    parent: str  # the element's name, for messages
+
+
+def script_text_nodes(cdp) -> list[ScriptText]:
     """Every text node of the page (user-agent shadow trees too: a select's shown value, an
-    input's placeholder) that holds Khmer or Lao, with the fonts Chromium really drew it with
-    (CDP CSS.getPlatformFontsForNode, asked for all nodes at once). A node is a problem when its
-    script's font is not among them, or when the other fonts drew more glyphs than the node has
-    characters of other scripts: those glyphs are its Khmer or Lao letters drawn by a fallback
-    font (boxes, or DejaVu Sans's Lao). Needs DOM and CSS enabled on `cdp`."""
+    input's placeholder) that holds Khmer or Lao, from one DOM.getDocument. The ids stay valid
+    for `check_script_fonts` while the document is loaded (a viewport change keeps them)."""
     root = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
-    texts: list[tuple[int, str, str]] = []  # node id, text, parent element's name
+    found: list[ScriptText] = []
     stack = [(root, "")]
     while stack:
         node, parent = stack.pop()
@@ -435,41 +439,60 @@ def check_script_fonts(cdp) -> FontCheck:
             continue
         if node["nodeType"] == 3:
             if ANY_SCRIPT.search(node.get("nodeValue", "")):
-                texts.append((node["nodeId"], node["nodeValue"], parent))
+                found.append(ScriptText(node["nodeId"], node["nodeValue"], parent))
             continue
         children = (node.get("children") or []) + (node.get("shadowRoots") or [])
         if node.get("contentDocument"):
             children.append(node["contentDocument"])
         stack.extend((child, name if node["nodeType"] == 1 else parent) for child in reversed(children))
-    answers = send_many(cdp, "CSS.getPlatformFontsForNode", [{"nodeId": t[0]} for t in texts])
+    return found
+
+
+def check_script_fonts(cdp, texts: list[ScriptText] | None = None) -> FontCheck:
+    """The fonts Chromium really drew each Khmer or Lao text node with (CDP
+    CSS.getPlatformFontsForNode, asked for all nodes at once). A node is a problem when its
+    script's font is not among them, or when the other fonts drew more glyphs than the node has
+    characters of other scripts: those glyphs are its Khmer or Lao letters drawn by a fallback
+    font (boxes, or DejaVu Sans's Lao). `texts` from script_text_nodes (found again when None).
+    Needs DOM and CSS enabled on `cdp`."""
+    texts = script_text_nodes(cdp) if texts is None else texts
+    answers = send_many(cdp, "CSS.getPlatformFontsForNode", [{"nodeId": t.node_id} for t in texts])
     check = FontCheck()
-    for (_, text, parent), answer in zip(texts, answers, strict=True):
-        fonts = answer.get("fonts") or []
+    for text, answer in zip(texts, answers, strict=True):
+        fonts = answer.get("fonts") or [] if isinstance(answer, dict) else []  # an error: node gone
         if not fonts:
             check.not_drawn += 1
             continue
         check.checked += 1
-        needed = {family for family, script in SCRIPT_FONTS.items() if script.search(text)}
+        needed = {family for family, script in SCRIPT_FONTS.items() if script.search(text.text)}
         drawn = {font["familyName"] for font in fonts}
         others = sum(font["glyphCount"] for font in fonts if font["familyName"] not in needed)
-        other_characters = len(ANY_SCRIPT.sub("", text))
+        other_characters = len(ANY_SCRIPT.sub("", text.text))
         if not needed <= drawn or others > other_characters:
             used = ", ".join(f"{f['familyName']} {f['glyphCount']}" for f in fonts)
-            check.problems.append(f"<{parent.lower()}> {' '.join(text.split())[:60]!r} drawn with {used}")
+            words = " ".join(text.text.split())[:60]
+            check.problems.append(f"<{text.parent.lower()}> {words!r} drawn with {used}")
     return check
 
 
-def send_many(cdp, method: str, params: list[dict]) -> list[dict]:
+def send_many(cdp, method: str, params: list[dict]) -> list[dict | Exception]:
     """The answers to many CDP commands sent at once: one wait for all (about 0.2 ms a command
-    here instead of 1.4 ms one by one). Playwright's sync API sends one at a time, so this goes
-    through its async implementation; one by one where that is not there."""
+    here instead of 1.4 ms one by one); an error answer is returned as the exception. Playwright's
+    sync API sends one at a time, so this goes through its async implementation; one by one
+    where that is not there."""
     impl, run = getattr(cdp, "_impl_obj", None), getattr(cdp, "_sync", None)
     if not params:
         return []
     if impl is None or run is None or "timeout" not in inspect.signature(impl.send).parameters:
-        return [cdp.send(method, p) for p in params]
+        answers = []
+        for p in params:
+            try:
+                answers.append(cdp.send(method, p))
+            except Exception as error:  # an error answer is an answer
+                answers.append(error)
+        return answers
 
     async def all_at_once():
-        return await asyncio.gather(*(impl.send(method, p, None) for p in params))
+        return await asyncio.gather(*(impl.send(method, p, None) for p in params), return_exceptions=True)
 
     return run(all_at_once())
