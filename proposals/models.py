@@ -143,7 +143,7 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate}"
+        return f"1 {self.currency} = {money.format_rate(self.rate)}"
 
 
 class Applicant(models.Model):

@@ -250,9 +250,9 @@ def _budget(snapshot: dict, activity_titles: list[str]) -> dict:
                 "activity": activity + 1 if activity is not None else "",
                 "unit": line["unit"],
                 "quantity": money.to_decimal(line["quantity"]).normalize(),
-                "unit_cost": f"{money.quantize(line['unit_cost']):,.2f}",
+                "unit_cost": money.format_amount(line["unit_cost"]),
                 "currency": currency,
-                "total": f"{total:,.2f}",
+                "total": money.format_amount(total),
             }
         )
     summary = BudgetSummary(
