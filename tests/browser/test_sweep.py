@@ -44,6 +44,7 @@ from django.urls.exceptions import Resolver404
 
 from tests.browser import sweep
 from tests.browser.helpers import (
+    ANY_SCRIPT,
     DESKTOP,
     PHONE,
     SCRIPT_FONTS,
@@ -251,6 +252,7 @@ def _visit(
     if csp:
         visit.findings.append("Content-Security-Policy violations: " + "; ".join(csp[:5]))
     _check_fonts_asked_for(page, recorder, visit)
+    _check_badge_sizes(page, visit)
     texts = _script_texts(recorder)
 
     # First visit: at 360 px as loaded, then at 1280 px (axe, overflow, fonts at each).
@@ -337,6 +339,27 @@ def _check_fonts_asked_for(page, recorder: BytesRecorder, visit: Visit) -> None:
         for family in sorted(requested):
             if not SCRIPT_FONTS[family].search(text):
                 visit.findings.append(f"asks for the {family} font but shows no character of its script")
+
+
+# Badges and pills (a proposal's state, the admin's object tools) in Khmer or Lao: at least 14 px.
+BADGES = ".badge, .object-tools a"
+MIN_BADGE_PX = 14
+_SMALL_BADGES = """([selector, pattern, minimum]) => {
+  const script = new RegExp(pattern);
+  return [...document.querySelectorAll(selector)]
+    .filter(el => script.test(el.textContent) && el.getClientRects().length)
+    .map(el => [el.textContent.trim().slice(0, 40), parseFloat(getComputedStyle(el).fontSize)])
+    .filter(([, size]) => size < minimum);
+}"""
+
+
+def _check_badge_sizes(page, visit: Visit) -> None:
+    small = page.evaluate(_SMALL_BADGES, [BADGES, ANY_SCRIPT.pattern, MIN_BADGE_PX])
+    if small:
+        visit.findings.append(
+            f"Khmer/Lao badges under {MIN_BADGE_PX} px: "
+            + "; ".join(f"{text!r} {size:g} px" for text, size in small[:5])
+        )
 
 
 TEXT_NODES: Counter = Counter()  # Khmer/Lao text nodes checked, by admin (True) or portal (False)
