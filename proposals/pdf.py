@@ -359,7 +359,7 @@ def _context(
             "is_primary": a["is_primary"],
             "agenda": a["agenda"],
             "participants": [
-                {"group": groups[code].name if code in groups else code, "number": number}
+                {"group": groups[code].label if code in groups else code, "number": number}
                 for code, number in sorted(
                     a["participants"].items(),
                     key=lambda item: groups[item[0]].order if item[0] in groups else 99,
