@@ -335,7 +335,12 @@ def _check_fonts_asked_for(page, recorder: BytesRecorder, visit: Visit) -> None:
     """A web font is fetched only for a page that shows its script (unicode-range)."""
     requested = {family for family, file in FONT_FILES.items() for t in recorder.transfers if file in t.url}
     if requested:
-        text = page.evaluate("() => document.body.textContent + document.title")  # a select's options too
+        # What a page may draw: its text (a select's options too), and what fields hold (an
+        # organisation's Khmer name in an admin form is an input's value, not text).
+        text = page.evaluate(
+            "() => document.body.textContent + document.title + [...document.querySelectorAll('input, textarea')]"
+            ".map(el => `${el.value} ${el.placeholder || ''}`).join(' ')"
+        )
         for family in sorted(requested):
             if not SCRIPT_FONTS[family].search(text):
                 visit.findings.append(f"asks for the {family} font but shows no character of its script")
