@@ -28,9 +28,11 @@ NOT = {
         "ពាក្យសំងាត់": set(),
         "លប់": set(),
     },
-    "lo": {"ແຟ້ມ": set()},
+    "lo": {"ແຟ້ມ": set(), "ປຶ້ມວຽກ": set()},
 }
 LANGUAGES = {"km": 1, "lo": 2}
+# Excel's own menu label, quoted as Excel shows it (in English), is not the glossary's term.
+EXCEL_LABEL = re.compile(r"“Excel Workbook \(\.xlsx\)”")
 
 
 def _text(entry) -> str:
@@ -44,9 +46,8 @@ def test_each_term_has_its_one_rendering(language):
     for pattern, *renderings in TERMS:
         rendering = renderings[LANGUAGES[language] - 1]
         for entry in entries:
-            if re.search(
-                pattern, entry.msgid_plural or entry.msgid, re.IGNORECASE
-            ) and rendering not in _text(entry):
+            english = EXCEL_LABEL.sub("", entry.msgid_plural or entry.msgid)
+            if re.search(pattern, english, re.IGNORECASE) and rendering not in _text(entry):
                 wrong.append(f"{entry.msgid!r}: {_text(entry)!r} lacks {rendering!r}")
     assert not wrong, f"{len(wrong)} {language} translations off the glossary:\n" + "\n".join(wrong[:10])
 
@@ -72,7 +73,8 @@ def test_revision_and_version_read_differently():
 
 
 def test_spreadsheet_instructions_follow_the_glossary():
-    source = (Path(settings.BASE_DIR) / "proposals" / "spreadsheets.py").read_text(encoding="utf-8")
+    package = Path(settings.BASE_DIR) / "proposals" / "spreadsheets"
+    source = "".join(path.read_text(encoding="utf-8") for path in sorted(package.glob("*.py")))
     for word in NOT["km"]:
         assert word not in source, word
     assert "មុខចំណាយ" in source and "តារាងគណនា" in source
