@@ -19,7 +19,7 @@ _sweep_ran: set[str] = set()
 
 def pytest_runtest_logreport(report):
     if report.nodeid.startswith(SWEEP_TEST) and report.when == "call":
-        _sweep_ran.add(report.nodeid.rsplit("[", 1)[-1].rstrip("]"))
+        _sweep_ran.add(report.nodeid.rsplit("[", 1)[-1].rstrip("]").split("-")[-1])  # [chromium-km]
 
 
 def pytest_sessionfinish(session, exitstatus):
