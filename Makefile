@@ -32,6 +32,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# CCOP_SWEEP=skip|required decides whether the page sweep runs (see tests/browser/conftest.py).
 test: test-setup lint
 	DJANGO_SETTINGS_MODULE=ccop.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=ccop.settings.test $(PY) manage.py check
@@ -43,6 +44,8 @@ format: setup
 
 # Translations: update the Khmer and Lao catalogues from the code (no source locations, so two
 # branches adding strings in different files do not collide), then compile the .mo files.
+# Django's own messages the portal shows are kept in the catalogues by ccop/django_messages.py
+# (makemessages collects only our code); translators follow locale/GLOSSARY.md.
 messages: setup
 	$(PY) manage.py makemessages -l km -l lo --no-location --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=.cache
 	sed -i 's/^"POT-Creation-Date: .*/"POT-Creation-Date: 2026-01-01 00:00+0700\\n"/' locale/*/LC_MESSAGES/django.po

@@ -57,6 +57,16 @@ class CountryProgramme(models.Model):
 class RightsholderGroup(models.Model):
     """One of the five fixed rightsholder groups (created by a data migration)."""
 
+    # The five groups are fixed (DESIGN.md): their names are the interface's words, translated in
+    # the catalogues like every other (`label`); `name` and `name_local` stay as recorded.
+    LABELS = {
+        "pwd": _("People with disabilities"),
+        "lgbtiq": _("LGBTIQ+ people"),
+        "women": _("Women facing exploitation, abuse and/or violence"),
+        "age": _("Age-discriminated groups (youth and elderly people)"),
+        "indigenous": _("Indigenous peoples and ethnic minorities"),
+    }
+
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=120)
     name_local = models.CharField(_("name in Khmer"), max_length=200, blank=True)
@@ -69,7 +79,12 @@ class RightsholderGroup(models.Model):
         verbose_name_plural = _("rightsholder groups")
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The group's name in the current language."""
+        return str(self.LABELS[self.code]) if self.code in self.LABELS else self.name
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)

@@ -109,5 +109,46 @@ def total_in(
     return quantize(total)
 
 
-def format_money(amount: Decimal, currency: str) -> str:
-    return f"{currency} {quantize(amount):,.2f}"
+# How amounts are written, per language: one way in pages, PDFs, spreadsheets' text cells and
+# e-mails alike (`format_money`, and the `money`, `amount` and `rate` template filters of
+# ccop/templatetags/money.py). Cambodian and Lao budgets, bank statements and donor reports write
+# 1,234.56, and so do we in every language: Django's Khmer number format (1.234,56) had put
+# "USD 100,00" next to "USD 1,000.00" on one page, and a decimal comma is read as a thousands
+# separator in a budget. ccop/formats/{km,lo} give Django the same separators (forms, admin).
+NUMBER_FORMATS = {  # language -> (thousands separator, decimal separator)
+    "en": (",", "."),
+    "km": (",", "."),
+    "lo": (",", "."),
+}
+RATE_MAX_PLACES = 8  # an exchange rate is written with up to 8 decimals, trailing zeros dropped
+
+
+def _separators(language: str | None) -> tuple[str, str]:
+    from django.utils.translation import get_language
+
+    language = (language or get_language() or "en").split("-")[0]
+    return NUMBER_FORMATS.get(language, NUMBER_FORMATS["en"])
+
+
+def _grouped(number: Decimal, places: int, language: str | None) -> str:
+    thousands, decimal = _separators(language)
+    text = f"{number:,.{places}f}"
+    return text.translate(str.maketrans({",": thousands, ".": decimal}))
+
+
+def format_amount(amount: Decimal | int | str, *, language: str | None = None) -> str:
+    """An amount to the cent with thousands separators: '4,324.00' (no currency)."""
+    return _grouped(quantize(amount), 2, language)
+
+
+def format_money(amount: Decimal | int | str, currency: str, *, language: str | None = None) -> str:
+    """An amount with its currency code first: 'EUR 4,324.00', 'KHR 400,000.00'."""
+    return f"{currency} {format_amount(amount, language=language)}"
+
+
+def format_rate(rate: Decimal | int | str, *, language: str | None = None) -> str:
+    """An exchange rate with the decimals it has (up to 8) and thousands separators:
+    '0.00023', '4,100', '1.08'."""
+    value = to_decimal(rate).quantize(Decimal(1).scaleb(-RATE_MAX_PLACES), context=EXACT).normalize(EXACT)
+    places = max(0, -value.as_tuple().exponent)
+    return _grouped(value, places, language)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from ccop import money
+
 NARRATIVE_FIELDS = (
     ("title", _("Title")),
     ("problem_analysis", _("Problem analysis")),
@@ -133,8 +135,11 @@ def _narrative(old: dict, new: dict, labels: Labels) -> list[FieldChange]:
 
 
 def _rates(old: dict, new: dict) -> list[FieldChange]:
+    def rate(value):
+        return money.format_rate(value) if value not in (None, "") else None
+
     return [
-        FieldChange(currency, _show(old.get(currency)), _show(new.get(currency)))
+        FieldChange(currency, _show(rate(old.get(currency))), _show(rate(new.get(currency))))
         for currency in sorted(set(old) | set(new))
         if old.get(currency) != new.get(currency)
     ]
@@ -156,6 +161,9 @@ def _line(line: dict, snapshot: dict, labels: Labels) -> dict:
     row = {name: line.get(name) for name, _label in LINE_FIELDS}
     row["activity"] = activities[index]["title"] if index is not None and index < len(activities) else None
     row["category"] = labels.categories.get(line.get("category"), line.get("category"))
+    for name in ("unit_cost", "total"):  # money as every page writes it
+        if row.get(name) not in (None, ""):
+            row[name] = money.format_amount(row[name])
     return row
 
 

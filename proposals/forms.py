@@ -15,7 +15,6 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ccop import money
@@ -100,8 +99,8 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def group_label(group: RightsholderGroup) -> str:
-    """A rightsholder group's name in Khmer for a Khmer page where one is recorded."""
-    return group.name_local if group.name_local and get_language() == "km" else group.name
+    """A rightsholder group's name in the page's language."""
+    return group.label
 
 
 def _model_field(model, name: str, **kwargs) -> forms.Field:

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -153,7 +154,7 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate}"
+        return f"1 {self.currency} = {money.format_rate(self.rate)}"
 
 
 class Applicant(models.Model):
@@ -185,9 +186,14 @@ class Endorsement(models.Model):
     digest no longer matches and the endorsement is void (DESIGN rule 1). Kept for the record."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="endorsements")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="endorsements")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="endorsements"
+    )
     endorsed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="endorsements"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("endorsed by"),
+        on_delete=models.PROTECT,
+        related_name="endorsements",
     )
     endorsed_at = models.DateTimeField(_("endorsed at"), default=timezone.now)
     content_digest = models.CharField(_("content SHA-256 when endorsed"), max_length=64)
@@ -201,7 +207,11 @@ class Endorsement(models.Model):
         verbose_name_plural = _("endorsements")
 
     def __str__(self) -> str:
-        return f"{self.organisation.acronym} endorsed {self.proposal_id} at {self.endorsed_at:%Y-%m-%d %H:%M}"
+        return gettext("%(organisation)s endorsed proposal %(proposal)s on %(when)s") % {
+            "organisation": self.organisation.acronym,
+            "proposal": self.proposal_id,
+            "when": f"{self.endorsed_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class PlannedActivity(models.Model):

@@ -250,9 +250,9 @@ def _budget(snapshot: dict, activity_titles: list[str]) -> dict:
                 "activity": activity + 1 if activity is not None else "",
                 "unit": line["unit"],
                 "quantity": money.to_decimal(line["quantity"]).normalize(),
-                "unit_cost": f"{money.quantize(line['unit_cost']):,.2f}",
+                "unit_cost": money.format_amount(line["unit_cost"]),
                 "currency": currency,
-                "total": f"{total:,.2f}",
+                "total": money.format_amount(total),
             }
         )
     summary = BudgetSummary(
@@ -359,7 +359,7 @@ def _context(
             "is_primary": a["is_primary"],
             "agenda": a["agenda"],
             "participants": [
-                {"group": groups[code].name if code in groups else code, "number": number}
+                {"group": groups[code].label if code in groups else code, "number": number}
                 for code, number in sorted(
                     a["participants"].items(),
                     key=lambda item: groups[item[0]].order if item[0] in groups else 99,

@@ -556,7 +556,7 @@ class ProposalVersionsView(ProposalMixin, TemplateView):
         proposal = self.get_proposal()
         versions = list(proposal.versions.select_related("submitted_by").order_by("number"))
         labels = Labels(
-            groups=dict(RightsholderGroup.objects.values_list("code", "name")),
+            groups={group.code: group.label for group in RightsholderGroup.objects.all()},
             categories=dict(BudgetLine.Category.choices),
             budget_options=dict(Proposal.BudgetOption.choices),
         )

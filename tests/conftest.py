@@ -9,6 +9,38 @@ def pytest_report_header(config):
     return f"database: {os.environ.get('DATABASE_URL', 'sqlite (default)')}"
 
 
+# CCOP_SWEEP=required (CI's PostgreSQL run): the run fails unless the page sweep ran in every
+# language (see tests/browser/conftest.py for the switch). Here, so that it holds whatever was
+# collected.
+SWEEP_LANGUAGES = ("en", "km", "lo")  # tests/browser/test_sweep.py LANGUAGES
+SWEEP_TEST = "tests/browser/test_sweep.py::test_every_page_as_every_role"
+_sweep_ran: set[str] = set()
+
+
+def pytest_runtest_logreport(report):
+    if report.nodeid.startswith(SWEEP_TEST) and report.when == "call":
+        _sweep_ran.add(report.nodeid.rsplit("[", 1)[-1].rstrip("]").split("-")[-1])  # [chromium-km]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CCOP_SWEEP") != "required":
+        return
+    missing = [language for language in SWEEP_LANGUAGES if language not in _sweep_ran]
+    if missing:
+        session.config._ccop_sweep_missing = missing
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    missing = getattr(terminalreporter.config, "_ccop_sweep_missing", None)
+    if missing:
+        terminalreporter.write_line(
+            f"FAILED: CCOP_SWEEP=required but the page sweep did not run in {', '.join(missing)} "
+            f"({SWEEP_TEST})",
+            red=True,
+        )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _static_files():
     """Hashed, compressed static files in STATIC_ROOT before any page renders (see

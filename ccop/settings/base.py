@@ -197,6 +197,12 @@ django.conf.locale.LANG_INFO = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("km", _("Khmer")), ("lo", _("Lao"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Number and date formats per language (ccop/formats/<lang>/formats.py) before Django's own: money
+# is written 1,234.56 in every language (ccop/money.py NUMBER_FORMATS), Lao dates get a Lao form.
+FORMAT_MODULE_PATH = ["ccop.formats"]
+# Grouping is written by ccop/money.py's filters where money is shown; not on every number a
+# template prints (ids, years, counts would become "2,026").
+USE_THOUSAND_SEPARATOR = False
 TIME_ZONE = "Asia/Phnom_Penh"
 USE_I18N = True
 USE_TZ = True

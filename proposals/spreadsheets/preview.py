@@ -94,7 +94,7 @@ class BudgetImportPreview:
 
 
 def _amount_text(value) -> str:
-    return f"{Decimal(value):,.2f}"
+    return money.format_amount(value)
 
 
 def _display_of(row: dict) -> dict[str, str]:

@@ -12,6 +12,14 @@ Fixtures here, besides pytest-playwright's `page`, `context`, `browser` and pyte
 Every test here that uses `page` or `live_server` is marked `browser` and runs against a
 transactional database with serialized rollback, so the rows the migrations create (rightsholder
 groups) are there in each test and in the tests that run after it.
+
+The page sweep (test_sweep.py, about a third of CI's time) checks pages, not storage, so CI runs
+it once, in the PostgreSQL run. The switch is the environment variable CCOP_SWEEP:
+- unset: the sweep runs (a developer's `make test`);
+- `skip`: the sweep's page visits are skipped, with that reason in pytest's summary (CI's SQLite
+  run; the check that every URL pattern has a sweep kind still runs);
+- `required`: the run fails unless the sweep ran in every language (CI's PostgreSQL run), so a
+  filter, a rename or a skip cannot make CI pass without it.
 """
 
 from __future__ import annotations
@@ -34,9 +42,20 @@ HERE = Path(__file__).parent
 # sooner than Playwright's 30 s default keeps a broken run short.
 ACTION_TIMEOUT_MS = 10_000
 BROWSER_FIXTURES = {"page", "context", "new_context", "browser", "live_server", "bytes_transferred"}
+SWEEP_SWITCH = "CCOP_SWEEP"  # see the module docstring; `required` is checked in tests/conftest.py
+SWEEP_TEST = "test_sweep.py::test_every_page_as_every_role"
+
+
+def _is_sweep(nodeid: str) -> bool:
+    return SWEEP_TEST in nodeid
 
 
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get(SWEEP_SWITCH) == "skip":
+        reason = f"{SWEEP_SWITCH}=skip: the page sweep runs once in CI, in the PostgreSQL run (.ci/run)"
+        for item in items:
+            if _is_sweep(item.nodeid):
+                item.add_marker(pytest.mark.skip(reason=reason))
     for item in items:
         if HERE not in Path(item.path).parents or not BROWSER_FIXTURES & set(item.fixturenames):
             continue

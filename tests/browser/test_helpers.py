@@ -9,6 +9,7 @@ from tests.browser.helpers import (
     PHONE,
     assert_no_horizontal_overflow,
     assert_no_serious_axe_violations,
+    check_script_fonts,
     each_viewport,
     run_axe,
 )
@@ -69,3 +70,30 @@ def test_bytes_transferred_counts_first_and_cached_loads(page, live_server, byte
     page.goto("/accounts/password_reset/")
     bytes_transferred.settle()
     assert 0 < bytes_transferred.total < first, bytes_transferred.summary()
+
+
+def _css_session(page):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    return cdp
+
+
+def test_font_check_finds_khmer_boxes_and_lao_drawn_with_a_fallback_font(page):
+    """No web font: Chromium draws Khmer as boxes and Lao with DejaVu Sans (the machine has no
+    Khmer or Lao font of its own); hidden text is not drawn, Latin text is not looked at."""
+    page.set_content(PAGE.format("<p>ចូលគណនី CCoP</p><p>ເຂົ້າສູ່ລະບົບ</p><p hidden>ចូល</p><p>Latin only</p>"))
+    check = check_script_fonts(_css_session(page))
+    assert (check.checked, check.not_drawn) == (2, 1)
+    assert len(check.problems) == 2, check.problems
+    assert "'ចូលគណនី CCoP' drawn with" in check.problems[0]
+    assert "'ເຂົ້າສູ່ລະບົບ' drawn with" in check.problems[1]
+
+
+@pytest.mark.parametrize("language", ["km", "lo"])
+def test_font_check_passes_the_portals_pages(page, live_server, language):
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.goto("/accounts/login/")
+    page.evaluate("() => document.fonts.ready.then(() => 0)")
+    check = check_script_fonts(_css_session(page))
+    assert check.checked >= 8 and check.problems == [], check.problems

@@ -726,7 +726,7 @@ def test_revision_request_then_versions_show_what_changed(client):
     assert "Added:</strong> Lunch" in html
     assert "Changed:</strong> Venue hire" in html
     assert "EUR 1,000.00" not in html  # totals are shown as snapshot strings
-    assert "2000.00" in html
+    assert "2,000.00" in html  # money as every page writes it (ccop/money.py)
 
 
 # --------------------------------------------------------------------------- query count
