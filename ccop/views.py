@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import check_for_language
@@ -16,10 +15,13 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
-from proposals.models import Proposal
-from proposals.permissions import APPLICANT_EDITABLE, has_conflict
-from proposals.selectors import proposals_for_user
-from proposals.services import valid_endorsement_organisation_ids
+from proposals.selectors import (
+    proposals_by_state,
+    proposals_for_user,
+    proposals_to_review,
+    revision_requests_for,
+)
+from proposals.services import proposals_awaiting_endorsement
 
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
@@ -29,48 +31,33 @@ from .selectors import cops_for_user, funds_for_facilitator, organisations_invit
 
 class HomeView(LoginRequiredMixin, TemplateView):
     """What needs this person: their CoPs, proposals by state, endorsements waiting for their
-    organisation, revision requests."""
+    organisation, revision requests, proposals to review. Every panel is bounded (the most
+    recent few, with a count and a link to the full, paginated list), and the queries do not
+    grow with the number of proposals."""
 
     template_name = "ccop/home.html"
+    ENDORSEMENT_CANDIDATES = 50  # the most recently changed editable proposals checked
+    REVIEW_PAGE = 20
+    COPS_SHOWN = 12
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        proposals = list(
-            proposals_for_user(user)
-            .prefetch_related("applicants__organisation", "transitions")
-            .order_by("-updated_at")
+        visible = proposals_for_user(user).order_by("-updated_at", "-pk")
+        waiting = proposals_awaiting_endorsement(
+            user=user, proposals=visible, limit=self.ENDORSEMENT_CANDIDATES
         )
-        by_state = defaultdict(list)
-        for proposal in proposals:
-            by_state[proposal.status].append(proposal)
-        endorsements_waiting = []
-        if user.organisation_id:
-            for proposal in proposals:
-                applicant_ids = {a.organisation_id for a in proposal.applicants.all()}
-                if (
-                    proposal.status in APPLICANT_EDITABLE
-                    and user.organisation_id in applicant_ids
-                    and user.organisation_id not in valid_endorsement_organisation_ids(proposal)
-                ):
-                    endorsements_waiting.append(proposal)
-        revision_requests = [
-            (p, next((t for t in reversed(p.transitions.all()) if t.to_status == p.status), None))
-            for p in by_state.get(Proposal.Status.REVISION_REQUESTED, [])
-        ]
-        to_review = []
+        to_review = None
         if user.is_committee_member or user.is_superuser:
-            to_review = [
-                p
-                for p in by_state.get(Proposal.Status.SUBMITTED, [])
-                + by_state.get(Proposal.Status.UNDER_REVIEW, [])
-                if not has_conflict(user, p)
-            ]
-        states = [(label, by_state.get(value, [])) for value, label in Proposal.Status.choices]
+            to_review = Paginator(proposals_to_review(user), self.REVIEW_PAGE).get_page(
+                self.request.GET.get("review_page")
+            )
+        cops = cops_for_user(user).order_by("name")
         return super().get_context_data(
-            cops=cops_for_user(user),
-            states=[(label, items) for label, items in states if items],
-            endorsements_waiting=endorsements_waiting,
-            revision_requests=revision_requests,
+            cops=cops[: self.COPS_SHOWN],
+            cop_count=cops.count(),
+            states=proposals_by_state(visible),
+            endorsements_waiting=waiting,
+            revision_requests=revision_requests_for(user),
             to_review=to_review,
             can_invite=organisations_invitable_by(user).exists(),
             funds=funds_for_facilitator(user),

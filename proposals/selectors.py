@@ -6,14 +6,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from ccop import money
 from ccop.models import CoP, Membership, RightsholderGroup, User
 from grants.models import Fund
 
-from .models import BudgetLine, ExpectedParticipation, PlannedActivity, Proposal
+from . import permissions
+from .models import BudgetLine, ExpectedParticipation, PlannedActivity, Proposal, Transition
 
 
 def proposals_for_user(user) -> QuerySet[Proposal]:
@@ -33,6 +35,60 @@ def proposals_for_user(user) -> QuerySet[Proposal]:
         member = Membership.objects.filter(cop_id=OuterRef("cop_id"), organisation_id=user.organisation_id)
         return qs.filter(Exists(member))
     return qs.none()
+
+
+@dataclass
+class StateGroup:
+    status: str
+    label: str
+    count: int
+    recent: list[Proposal]
+
+
+def proposals_by_state(queryset: QuerySet[Proposal], per_state: int = 5) -> list[StateGroup]:
+    """How many proposals of `queryset` are in each state, and the `per_state` most recently
+    changed of each: two queries, whatever the number of proposals."""
+    counts = dict(queryset.order_by().values_list("status").annotate(n=Count("pk")))
+    ranked = queryset.annotate(
+        rank=Window(RowNumber(), partition_by=F("status"), order_by=[F("updated_at").desc(), F("pk").desc()])
+    ).filter(rank__lte=per_state)
+    recent = defaultdict(list)
+    for proposal in ranked.order_by("-updated_at", "-pk"):
+        recent[proposal.status].append(proposal)
+    return [
+        StateGroup(value, label, counts[value], recent[value])
+        for value, label in Proposal.Status.choices
+        if counts.get(value)
+    ]
+
+
+def proposals_to_review(user) -> QuerySet[Proposal]:
+    """Submitted and under-review proposals a committee member may review: their programme's,
+    without a conflict of interest (in SQL, so the list can be paginated), oldest first."""
+    if not (
+        user and user.is_authenticated and (user.is_superuser or user.role == User.Role.COMMITTEE_MEMBER)
+    ):
+        return Proposal.objects.none()
+    waiting = proposals_for_user(user).filter(
+        status__in=[Proposal.Status.SUBMITTED, Proposal.Status.UNDER_REVIEW]
+    )
+    return permissions.without_conflicts(waiting, user).order_by("submitted_at", "pk")
+
+
+def revision_requests_for(user, limit: int = 10) -> list[tuple[Proposal, Transition | None]]:
+    """The proposals sent back for revision this person sees, newest first, each with the
+    committee's request (its latest transition into that state): two queries."""
+    proposals = list(
+        proposals_for_user(user)
+        .filter(status=Proposal.Status.REVISION_REQUESTED)
+        .order_by("-updated_at")[:limit]
+    )
+    latest = {}
+    for transition in Transition.objects.filter(
+        proposal__in=proposals, to_status=Proposal.Status.REVISION_REQUESTED
+    ).order_by("at", "pk"):
+        latest[transition.proposal_id] = transition
+    return [(p, latest.get(p.pk)) for p in proposals]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from ccop.permissions import is_grantee_staff_of
 from . import permissions, services
 from .diff import Labels, snapshot_diff
 from .forms import ProposalCreateForm, ProposalEditForms
-from .models import BudgetLine, Proposal
+from .models import Applicant, BudgetLine, Proposal
 from .selectors import (
     BudgetSummary,
     budget_summary,
@@ -57,7 +58,10 @@ class ProposalMixin(PortalLoginRequiredMixin):
 
     def get_proposal(self) -> Proposal:
         if not hasattr(self, "_proposal"):
-            queryset = proposals_for_user(self.request.user).prefetch_related("applicants__organisation")
+            applicants = Applicant.objects.select_related("organisation__country_programme")
+            queryset = proposals_for_user(self.request.user).prefetch_related(
+                Prefetch("applicants", queryset=applicants)
+            )
             self._proposal = get_object_or_404(queryset, pk=self.kwargs["pk"])
         return self._proposal
 
@@ -164,10 +168,22 @@ class ProposalListView(PortalLoginRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return (
-            proposals_for_user(self.request.user)
-            .prefetch_related("applicants__organisation")
-            .order_by("-updated_at")
+        proposals = proposals_for_user(self.request.user).prefetch_related("applicants__organisation")
+        if self.status:
+            proposals = proposals.filter(status=self.status)
+        return proposals.order_by("-updated_at", "-pk")
+
+    @property
+    def status(self) -> str | None:
+        """`?status=` narrows the list to one state (the home page's "all N" links)."""
+        value = self.request.GET.get("status")
+        return value if value in Proposal.Status.values else None
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            status_label=Proposal.Status(self.status).label if self.status else None,
+            query=f"status={self.status}" if self.status else "",
+            **kwargs,
         )
 
 
@@ -212,11 +228,17 @@ class ProposalDetailView(ProposalMixin, TemplateView):
         titles = {a.pk: a.title for a in plan.activities}
         can_edit = permissions.can_edit_proposal(user, proposal)
         editable = proposal.status in permissions.APPLICANT_EDITABLE
-        valid_ids = services.valid_endorsement_organisation_ids(proposal)
+        valid_ids = services.valid_endorsement_organisation_ids(
+            proposal, services.plan_content_digest(proposal, plan)
+        )
         applicant_ids = permissions.applicant_organisation_ids(proposal)
         transitions = list(proposal.transitions.select_related("actor"))
         revisions = [t for t in transitions if t.to_status == Proposal.Status.REVISION_REQUESTED]
-        problems = services.proposal_submission_problems(proposal) if editable else []
+        problems = (
+            services.proposal_submission_problems(proposal, plan=plan, valid_ids=valid_ids)
+            if editable
+            else []
+        )
         return super().get_context_data(
             proposal=proposal,
             activities=plan.activities,
@@ -344,8 +366,11 @@ class ProposalEditView(ProposalMixin, View):
         else:
             lines, rates, skipped = forms.typed_totals_input()
             summary = budget_summary(proposal, lines=lines, rates=rates)
-        valid_ids = services.valid_endorsement_organisation_ids(proposal)
-        problems = services.proposal_submission_problems(proposal)
+        plan = forms.plan
+        valid_ids = services.valid_endorsement_organisation_ids(
+            proposal, services.plan_content_digest(proposal, plan)
+        )
+        problems = services.proposal_submission_problems(proposal, plan=plan, valid_ids=valid_ids)
         context = {
             "proposal": proposal,
             "forms": forms,
