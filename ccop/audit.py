@@ -19,6 +19,7 @@ from decimal import Decimal
 from django import forms
 from django.apps import apps
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -440,4 +441,12 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
             raise PermissionDenied(_("Recorded history cannot be changed or reverted."))
         if not self._may_see(request, object_id):
             raise Http404
+        request.ccop_history_form = True
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A past version shows each related object by its id and name, not as a list of every
+        object it could name (a grant's proposal among thousands, each name one more query)."""
+        if getattr(request, "ccop_history_form", False):
+            kwargs["widget"] = ForeignKeyRawIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
