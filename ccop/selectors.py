@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from .models import CoP, Organisation, User
+from .models import CoP, Membership, Organisation, User
 
 
 def cops_for_user(user) -> QuerySet[CoP]:
-    qs = CoP.objects.select_related("country_programme").prefetch_related("memberships__organisation")
+    memberships = Membership.objects.select_related("organisation")
+    qs = CoP.objects.select_related("country_programme").prefetch_related(
+        Prefetch("memberships", queryset=memberships)
+    )
     if not (user and user.is_authenticated and user.is_active):
         return qs.none()
     if user.is_superuser:

@@ -17,6 +17,8 @@ from grants.models import Fund
 from . import permissions
 from .models import BudgetLine, ExpectedParticipation, PlannedActivity, Proposal, Transition
 
+LIST_DEFERRED = ("problem_analysis", "objectives")  # long texts no list shows
+
 
 def proposals_for_user(user) -> QuerySet[Proposal]:
     """Every proposal this user may see (DESIGN rule 6); another organisation's answers 404."""
@@ -49,9 +51,15 @@ def proposals_by_state(queryset: QuerySet[Proposal], per_state: int = 5) -> list
     """How many proposals of `queryset` are in each state, and the `per_state` most recently
     changed of each: two queries, whatever the number of proposals."""
     counts = dict(queryset.order_by().values_list("status").annotate(n=Count("pk")))
-    ranked = queryset.annotate(
-        rank=Window(RowNumber(), partition_by=F("status"), order_by=[F("updated_at").desc(), F("pk").desc()])
-    ).filter(rank__lte=per_state)
+    ranked = (
+        queryset.defer(*LIST_DEFERRED)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("status"), order_by=[F("updated_at").desc(), F("pk").desc()]
+            )
+        )
+        .filter(rank__lte=per_state)
+    )
     recent = defaultdict(list)
     for proposal in ranked.order_by("-updated_at", "-pk"):
         recent[proposal.status].append(proposal)
@@ -72,7 +80,7 @@ def proposals_to_review(user) -> QuerySet[Proposal]:
     waiting = proposals_for_user(user).filter(
         status__in=[Proposal.Status.SUBMITTED, Proposal.Status.UNDER_REVIEW]
     )
-    return permissions.without_conflicts(waiting, user).order_by("submitted_at", "pk")
+    return permissions.without_conflicts(waiting, user).defer(*LIST_DEFERRED).order_by("submitted_at", "pk")
 
 
 def revision_requests_for(user, limit: int = 10) -> list[tuple[Proposal, Transition | None]]:

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -96,18 +96,20 @@ def proposal_snapshot(proposal: Proposal) -> dict:
     return proposal_snapshots([proposal])[proposal.pk]
 
 
-def proposal_snapshots(proposals) -> dict[int, dict]:
-    """`proposal_snapshot` of many proposals at once: seven queries whatever their number (a
-    home page checking the endorsements of every editable proposal, the scale dataset)."""
+def proposal_snapshots(proposals, applicant_ids: dict[int, list[int]] | None = None) -> dict[int, dict]:
+    """`proposal_snapshot` of many proposals at once: six queries whatever their number (a
+    home page checking the endorsements of every editable proposal, the scale dataset).
+    `applicant_ids`, when given, is filled with each proposal's applicant organisation ids."""
     proposals = list(proposals)
     if not proposals:
         return {}
     prefetch_related_objects(proposals, "cop", "fund", "phase")  # only those not already loaded
     ids = [p.pk for p in proposals]
+    participants = ExpectedParticipation.objects.select_related("rightsholder_group")
     activities: dict[int, list[PlannedActivity]] = defaultdict(list)
     for activity in (
         PlannedActivity.objects.filter(proposal_id__in=ids)
-        .prefetch_related("expected_participants__rightsholder_group")
+        .prefetch_related(Prefetch("expected_participants", queryset=participants))
         .order_by("pk")
     ):
         activities[activity.proposal_id].append(activity)
@@ -120,10 +122,12 @@ def proposal_snapshots(proposals) -> dict[int, dict]:
     ):
         groups[pid].append(code)
     acronyms: dict[int, list[str]] = defaultdict(list)
-    for pid, acronym in Applicant.objects.filter(proposal_id__in=ids).values_list(
-        "proposal_id", "organisation__acronym"
+    for pid, org_id, acronym in Applicant.objects.filter(proposal_id__in=ids).values_list(
+        "proposal_id", "organisation_id", "organisation__acronym"
     ):
         acronyms[pid].append(acronym)
+        if applicant_ids is not None:
+            applicant_ids[pid].append(org_id)
     rates: dict[int, dict[str, str]] = defaultdict(dict)
     for rate in ExchangeRate.objects.filter(proposal_id__in=ids).order_by("currency"):
         rates[rate.proposal_id][rate.currency] = str(rate.rate)
@@ -195,12 +199,8 @@ def proposal_content_digest(proposal: Proposal) -> str:
 def proposal_content_digests(proposals) -> dict[int, str]:
     """`proposal_content_digest` of many proposals in a fixed number of queries."""
     proposals = list(proposals)
-    snapshots = proposal_snapshots(proposals)
     organisations: dict[int, list[int]] = defaultdict(list)
-    for pid, org_id in Applicant.objects.filter(proposal__in=proposals).values_list(
-        "proposal_id", "organisation_id"
-    ):
-        organisations[pid].append(org_id)
+    snapshots = proposal_snapshots(proposals, applicant_ids=organisations)
     return {p.pk: _content_digest(p, snapshots[p.pk], organisations[p.pk]) for p in proposals}
 
 

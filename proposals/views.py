@@ -30,6 +30,7 @@ from .diff import Labels, snapshot_diff
 from .forms import ProposalCreateForm, ProposalEditForms
 from .models import Applicant, BudgetLine, Proposal
 from .selectors import (
+    LIST_DEFERRED,
     BudgetSummary,
     budget_summary,
     cops_open_to_proposals_by,
@@ -168,7 +169,11 @@ class ProposalListView(PortalLoginRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        proposals = proposals_for_user(self.request.user).prefetch_related("applicants__organisation")
+        proposals = (
+            proposals_for_user(self.request.user)
+            .defer(*LIST_DEFERRED)
+            .prefetch_related("applicants__organisation")
+        )
         if self.status:
             proposals = proposals.filter(status=self.status)
         return proposals.order_by("-updated_at", "-pk")
@@ -321,13 +326,15 @@ class ProposalEditView(ProposalMixin, View):
 
     def get(self, request, pk):
         proposal = self.get_proposal()
-        forms = ProposalEditForms(proposal, proposal_plan(proposal))
+        forms = ProposalEditForms(proposal, proposal_plan(proposal), lines_page=lines_page(request))
         saved = request.GET.get("saved") == str(proposal.revision)
         return self.render(forms, saved_revision=proposal.revision if saved else None)
 
     def post(self, request, pk):
         proposal = self.get_proposal()
-        forms = ProposalEditForms(proposal, proposal_plan(proposal), data=request.POST)
+        forms = ProposalEditForms(
+            proposal, proposal_plan(proposal), data=request.POST, lines_page=lines_page(request)
+        )
         adding = request.POST.get("add")
         if adding in ("activities", "lines"):
             new_form = getattr(forms, adding).new_form()
@@ -356,6 +363,8 @@ class ProposalEditView(ProposalMixin, View):
             url = reverse("proposals:proposal-detail", args=[pk])
         else:
             url = reverse("proposals:proposal-edit", args=[pk]) + f"?saved={saved.revision}"
+            if forms.lines_pages > 1:
+                url += f"&lines_page={forms.lines_page}"
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
     def render(self, forms: ProposalEditForms, status=200, **context):
@@ -385,6 +394,12 @@ class ProposalEditView(ProposalMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
 
+def lines_page(request) -> int:
+    """Which page of budget lines the edit page shows (`lines_page`, in the URL or the form)."""
+    value = request.POST.get("lines_page") or request.GET.get("lines_page") or "1"
+    return int(value) if value.isdigit() and len(value) < 6 else 1
+
+
 class ProposalBudgetTotalsView(ProposalMixin, View):
     """The budget's subtotals for the lines and rates as typed (not saved), computed here with
     `Decimal`: the edit page posts its form here as the person types (htmx)."""
@@ -392,7 +407,7 @@ class ProposalBudgetTotalsView(ProposalMixin, View):
     def post(self, request, pk):
         proposal = self.get_proposal()
         plan = proposal_plan(proposal)
-        forms = ProposalEditForms(proposal, plan, data=request.POST)
+        forms = ProposalEditForms(proposal, plan, data=request.POST, lines_page=lines_page(request))
         lines, rates, skipped = forms.typed_totals_input()
         summary = budget_summary(proposal, lines=lines, rates=rates)
         titles = {a.pk: a.title for a in plan.activities}
