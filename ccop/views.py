@@ -25,7 +25,7 @@ from proposals.services import proposals_awaiting_endorsement
 
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
-from .models import User
+from .models import Organisation, User
 from .selectors import cops_for_user, funds_for_facilitator, organisations_invitable_by
 
 
@@ -52,9 +52,16 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 self.request.GET.get("review_page")
             )
         cops = cops_for_user(user).order_by("name")
+        shown = list(cops[: self.COPS_SHOWN + 1])
+        organisation = (
+            Organisation.objects.select_related("country_programme").filter(pk=user.organisation_id).first()
+            if user.organisation_id
+            else None
+        )
         return super().get_context_data(
-            cops=cops[: self.COPS_SHOWN],
-            cop_count=cops.count(),
+            organisation=organisation,
+            cops=shown[: self.COPS_SHOWN],
+            cop_count=cops.count() if len(shown) > self.COPS_SHOWN else len(shown),
             states=proposals_by_state(visible),
             endorsements_waiting=waiting,
             revision_requests=revision_requests_for(user),

@@ -49,20 +49,21 @@ class StateGroup:
 
 def proposals_by_state(queryset: QuerySet[Proposal], per_state: int = 5) -> list[StateGroup]:
     """How many proposals of `queryset` are in each state, and the `per_state` most recently
-    changed of each: two queries, whatever the number of proposals."""
-    counts = dict(queryset.order_by().values_list("status").annotate(n=Count("pk")))
+    changed of each: one query, whatever the number of proposals."""
     ranked = (
         queryset.defer(*LIST_DEFERRED)
         .annotate(
             rank=Window(
                 RowNumber(), partition_by=F("status"), order_by=[F("updated_at").desc(), F("pk").desc()]
-            )
+            ),
+            in_state=Window(Count("pk"), partition_by=F("status")),
         )
         .filter(rank__lte=per_state)
     )
-    recent = defaultdict(list)
+    recent, counts = defaultdict(list), {}
     for proposal in ranked.order_by("-updated_at", "-pk"):
         recent[proposal.status].append(proposal)
+        counts[proposal.status] = proposal.in_state
     return [
         StateGroup(value, label, counts[value], recent[value])
         for value, label in Proposal.Status.choices
@@ -201,16 +202,21 @@ class PlanData:
 
 
 def proposal_plan(proposal: Proposal) -> PlanData:
-    """The proposal's activities (with expected participants), budget lines and rates: seven
-    queries whatever the number of rows."""
+    """The proposal's activities (with expected participants), budget lines and rates: six
+    queries whatever the number of rows (five when the proposal carries `cop_has_phases`)."""
     participants = ExpectedParticipation.objects.select_related("rightsholder_group")
+    targeted = Proposal.target_groups.through.objects.filter(
+        proposal=proposal, rightsholdergroup=OuterRef("pk")
+    )
+    groups = list(RightsholderGroup.objects.annotate(targeted=Exists(targeted)))
+    has_phases = getattr(proposal, "cop_has_phases", None)  # annotated by the pages' query
     return PlanData(
         activities=list(
             proposal.activities.prefetch_related(Prefetch("expected_participants", queryset=participants))
         ),
         lines=list(BudgetLine.objects.filter(proposal=proposal)),
-        groups=list(RightsholderGroup.objects.all()),
+        groups=groups,
         rates={r.currency: r.rate for r in proposal.exchange_rates.all()},
-        target_group_ids=list(proposal.target_groups.values_list("pk", flat=True)),
-        has_phases=proposal.cop.phases.exists(),
+        target_group_ids=[g.pk for g in groups if g.targeted],
+        has_phases=proposal.cop.phases.exists() if has_phases is None else has_phases,
     )

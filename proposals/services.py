@@ -869,10 +869,19 @@ def budget_import_apply(
 # --------------------------------------------------------------------------- endorsements
 
 
-def valid_endorsement_organisation_ids(proposal: Proposal, content_digest: str | None = None) -> set[int]:
-    """Applicant organisations whose latest endorsement matches the current content."""
+def valid_endorsement_organisation_ids(
+    proposal: Proposal, content_digest: str | None = None, endorsements: list[Endorsement] | None = None
+) -> set[int]:
+    """Applicant organisations whose latest endorsement matches the current content.
+    `endorsements`: the proposal's endorsements when a page has already read them all."""
     content_digest = content_digest or proposal_content_digest(proposal)
     applicant_ids = permissions.applicant_organisation_ids(proposal)
+    if endorsements is not None:
+        return {
+            e.organisation_id
+            for e in endorsements
+            if e.content_digest == content_digest and e.organisation_id in applicant_ids
+        }
     return set(
         proposal.endorsements.filter(
             content_digest=content_digest, organisation_id__in=applicant_ids
@@ -956,13 +965,17 @@ class Problem:
 
 
 def proposal_submission_problems(
-    proposal: Proposal, *, plan=None, valid_ids: set[int] | None = None
+    proposal: Proposal,
+    *,
+    plan=None,
+    valid_ids: set[int] | None = None,
+    endorsements: list[Endorsement] | None = None,
 ) -> list[Problem]:
     """Every reason the proposal cannot be submitted yet (empty when it can).
 
     A page that has already read the proposal's rows passes them (`plan`: a
-    `selectors.PlanData`; `valid_ids`: `valid_endorsement_organisation_ids`) so they are not
-    read again; the checks are the same."""
+    `selectors.PlanData`; `valid_ids`: `valid_endorsement_organisation_ids`; `endorsements`:
+    all of the proposal's) so they are not read again; the checks are the same."""
     problems: list[Problem] = []
     add = problems.append
     required = [
@@ -1033,11 +1046,13 @@ def proposal_submission_problems(
                 "fund",
             )
         )
-    problems.extend(_two_grantee_problems(proposal, valid_ids))
+    problems.extend(_two_grantee_problems(proposal, valid_ids, endorsements))
     return problems
 
 
-def _two_grantee_problems(proposal: Proposal, endorsed: set[int] | None = None) -> list[Problem]:
+def _two_grantee_problems(
+    proposal: Proposal, endorsed: set[int] | None = None, endorsements: list[Endorsement] | None = None
+) -> list[Problem]:
     """DESIGN rule 1: two distinct grantee partners, each an active member, have endorsed the
     content as it is now (`endorsed`: `valid_endorsement_organisation_ids`, when known)."""
     if endorsed is None:
@@ -1066,7 +1081,12 @@ def _two_grantee_problems(proposal: Proposal, endorsed: set[int] | None = None) 
                 "applicants",
             )
         )
-    stale = set(proposal.endorsements.values_list("organisation_id", flat=True)) - endorsed
+    given = (
+        {e.organisation_id for e in endorsements}
+        if endorsements is not None
+        else set(proposal.endorsements.values_list("organisation_id", flat=True))
+    )
+    stale = given - endorsed
     for applicant in applicants:
         org = applicant.organisation
         if org.pk in counted:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from ccop import money
 from ccop.errors import NotAllowed, StaleEdit
-from ccop.models import Organisation, RightsholderGroup
+from ccop.models import CoPPhase, Organisation, RightsholderGroup
 from ccop.permissions import is_grantee_staff_of
 
 from . import permissions, services
@@ -60,8 +60,11 @@ class ProposalMixin(PortalLoginRequiredMixin):
     def get_proposal(self) -> Proposal:
         if not hasattr(self, "_proposal"):
             applicants = Applicant.objects.select_related("organisation__country_programme")
-            queryset = proposals_for_user(self.request.user).prefetch_related(
-                Prefetch("applicants", queryset=applicants)
+            phases = CoPPhase.objects.filter(cop_id=OuterRef("cop_id"))
+            queryset = (
+                proposals_for_user(self.request.user)
+                .annotate(cop_has_phases=Exists(phases))
+                .prefetch_related(Prefetch("applicants", queryset=applicants))
             )
             self._proposal = get_object_or_404(queryset, pk=self.kwargs["pk"])
         return self._proposal
@@ -233,14 +236,17 @@ class ProposalDetailView(ProposalMixin, TemplateView):
         titles = {a.pk: a.title for a in plan.activities}
         can_edit = permissions.can_edit_proposal(user, proposal)
         editable = proposal.status in permissions.APPLICANT_EDITABLE
+        endorsements = list(proposal.endorsements.select_related("endorsed_by").order_by("endorsed_at"))
         valid_ids = services.valid_endorsement_organisation_ids(
-            proposal, services.plan_content_digest(proposal, plan)
+            proposal, services.plan_content_digest(proposal, plan), endorsements=endorsements
         )
         applicant_ids = permissions.applicant_organisation_ids(proposal)
         transitions = list(proposal.transitions.select_related("actor"))
         revisions = [t for t in transitions if t.to_status == Proposal.Status.REVISION_REQUESTED]
         problems = (
-            services.proposal_submission_problems(proposal, plan=plan, valid_ids=valid_ids)
+            services.proposal_submission_problems(
+                proposal, plan=plan, valid_ids=valid_ids, endorsements=endorsements
+            )
             if editable
             else []
         )
@@ -252,7 +258,7 @@ class ProposalDetailView(ProposalMixin, TemplateView):
                 proposal, budget_summary(proposal, lines=plan.lines, rates=plan.rates), titles
             ),
             target_groups=[g for g in plan.groups if g.pk in plan.target_group_ids],
-            endorsements=_endorsement_rows(proposal, valid_ids),
+            endorsements=_endorsement_rows(proposal, valid_ids, endorsements),
             valid_count=len(valid_ids),
             can_edit=can_edit,
             can_submit=permissions.can_submit_proposal(user, proposal),
@@ -262,6 +268,7 @@ class ProposalDetailView(ProposalMixin, TemplateView):
             and user.organisation_id not in valid_ids,
             addable=list(
                 Organisation.objects.filter(memberships__in=proposal.cop.active_memberships())
+                .select_related("country_programme")
                 .exclude(pk__in=applicant_ids)
                 .order_by("acronym")
             )
@@ -279,11 +286,11 @@ class ProposalDetailView(ProposalMixin, TemplateView):
         )
 
 
-def _endorsement_rows(proposal: Proposal, valid_ids: set[int]) -> list[dict]:
+def _endorsement_rows(proposal: Proposal, valid_ids: set[int], endorsements: list) -> list[dict]:
     """Each applicant with its endorsement state: valid, void (the content changed since) or
-    missing, and the latest endorsement it gave."""
+    missing, and the latest endorsement it gave (`endorsements`: oldest first)."""
     latest = {}
-    for endorsement in proposal.endorsements.select_related("endorsed_by").order_by("endorsed_at"):
+    for endorsement in endorsements:
         latest[endorsement.organisation_id] = endorsement
     rows = []
     for applicant in proposal.applicants.all():
