@@ -429,7 +429,7 @@ class Command(BaseCommand):
         for p in proposals:
             big = p.pk in b.showcase
             n_act = 20 if big else min(20, max(1, int(b.rng.lognormvariate(1.0, 0.6))))
-            n_lines = b.big_lines if big else min(300, max(1, int(b.rng.lognormvariate(2.79, 0.8))))
+            n_lines = b.big_lines if big else min(b.big_lines, max(1, int(b.rng.lognormvariate(2.79, 0.8))))
             start = p.starts_on
             mine = []
             for i in range(n_act):
