@@ -52,7 +52,6 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 self.request.GET.get("review_page")
             )
         cops = cops_for_user(user).order_by("name")
-        shown = list(cops[: self.COPS_SHOWN + 1])
         organisation = (
             Organisation.objects.select_related("country_programme").filter(pk=user.organisation_id).first()
             if user.organisation_id
@@ -60,8 +59,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         )
         return super().get_context_data(
             organisation=organisation,
-            cops=shown[: self.COPS_SHOWN],
-            cop_count=cops.count() if len(shown) > self.COPS_SHOWN else len(shown),
+            cops=cops[: self.COPS_SHOWN],
+            cop_count=cops.count(),
             states=proposals_by_state(visible),
             endorsements_waiting=waiting,
             revision_requests=revision_requests_for(user),
