@@ -193,7 +193,7 @@ def audit_entries(
     cursor, older = (after, False) if after is not None else (before, True)
     order = ("-history_date", "-history_id") if older else ("history_date", "history_id")
     slice_parts = limit is not None and connection.features.supports_slicing_ordering_in_compound
-    parts = []
+    parts, selected = [], []
     for spec in KINDS:
         if kind and spec.key != kind:
             continue
@@ -219,6 +219,9 @@ def audit_entries(
                     rows = rows.filter(country_programme_id=programme_id)
         if cursor is not None:
             rows = rows.filter(_beyond(spec.key, cursor, older))
+        selected.append((spec, rows))
+    slice_parts = slice_parts and len(selected) > 1  # one table alone is ordered and cut below
+    for spec, rows in selected:
         if slice_parts:
             rows = rows.order_by(*order)[:limit]
         parts.append(
@@ -363,17 +366,19 @@ def audit_page_entries(rows) -> list[Entry]:
     for key, ids in by_kind.items():
         history = KINDS_BY_KEY[key].history_model
         before = history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
-        previous_ids = (
-            history.objects.filter(history_id__in=ids)
-            .annotate(previous_hid=Subquery(before.order_by("-history_id").values("history_id")[:1]))
-            .values("previous_hid")
-        )
-        # The page's rows and the version before each, in one query per kind.
+        page = history.objects.filter(history_id__in=ids)
+        previous_ids = page.annotate(
+            previous_hid=Subquery(before.order_by("-history_id").values("history_id")[:1])
+        ).values("previous_hid")
+        # The page's rows and the version before each, in one query per kind: on PostgreSQL one
+        # IN over a UNION (an OR of the two scanned the whole history table); SQLite allows no
+        # ordered subquery in a UNION, and the OR costs it nothing.
+        if connection.features.supports_slicing_ordering_in_compound:
+            wanted = models.Q(history_id__in=page.values("history_id").union(previous_ids))
+        else:
+            wanted = models.Q(history_id__in=ids) | models.Q(history_id__in=previous_ids)
         found = sorted(
-            history.objects.filter(
-                models.Q(history_id__in=ids) | models.Q(history_id__in=previous_ids)
-            ).select_related("history_user"),
-            key=lambda r: r.history_id,
+            history.objects.filter(wanted).select_related("history_user"), key=lambda r: r.history_id
         )
         latest: dict[object, models.Model] = {}
         wanted = set(ids)

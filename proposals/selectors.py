@@ -49,9 +49,10 @@ class StateGroup:
 
 def proposals_by_state(queryset: QuerySet[Proposal], per_state: int = 5) -> list[StateGroup]:
     """How many proposals of `queryset` are in each state, and the `per_state` most recently
-    changed of each: one query, whatever the number of proposals."""
+    changed of each: two queries whatever the number of proposals (the ranking reads ids and
+    states only; the few proposals shown are read after)."""
     ranked = (
-        queryset.defer(*LIST_DEFERRED)
+        queryset.order_by()
         .annotate(
             rank=Window(
                 RowNumber(), partition_by=F("status"), order_by=[F("updated_at").desc(), F("pk").desc()]
@@ -59,11 +60,15 @@ def proposals_by_state(queryset: QuerySet[Proposal], per_state: int = 5) -> list
             in_state=Window(Count("pk"), partition_by=F("status")),
         )
         .filter(rank__lte=per_state)
+        .values_list("pk", "status", "in_state")
     )
-    recent, counts = defaultdict(list), {}
-    for proposal in ranked.order_by("-updated_at", "-pk"):
+    counts, ids = {}, []
+    for pk, status, in_state in ranked:
+        counts[status] = in_state
+        ids.append(pk)
+    recent = defaultdict(list)
+    for proposal in queryset.defer(*LIST_DEFERRED).filter(pk__in=ids).order_by("-updated_at", "-pk"):
         recent[proposal.status].append(proposal)
-        counts[proposal.status] = proposal.in_state
     return [
         StateGroup(value, label, counts[value], recent[value])
         for value, label in Proposal.Status.choices

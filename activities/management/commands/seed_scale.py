@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
@@ -185,6 +185,9 @@ class Command(BaseCommand):
             proposals = self.proposals(batch)
             self.contents(batch, proposals)
             self.workflow(batch, proposals)
+        if connection.vendor == "postgresql":  # planner statistics after bulk inserts
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         if verbosity:
             self.stdout.write(self.style.SUCCESS(self.summary(batch)))
 
