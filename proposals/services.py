@@ -386,15 +386,25 @@ def proposal_record_edit(
     _check_revision(proposal, expected_revision)
 
 
-def _applicant_add(
-    proposal: Proposal, organisation: Organisation, acting_user, *, is_lead=False
-) -> Applicant:
+def applicant_check_add(*, proposal: Proposal, organisation: Organisation) -> None:
+    """Errors `not_a_member` (not an active member of the CoP), `duplicate` (already applies)."""
     if not proposal.cop.active_memberships().filter(organisation=organisation).exists():
         raise RuleViolation(
             _("%(org)s is not an active member of %(cop)s.")
             % {"org": organisation.acronym, "cop": proposal.cop.name},
             code="not_a_member",
         )
+    if proposal.pk and proposal.applicants.filter(organisation=organisation).exists():
+        raise RuleViolation(
+            _("%(org)s is already an applicant.") % {"org": organisation.acronym}, code="duplicate"
+        )
+
+
+def _applicant_add(
+    proposal: Proposal, organisation: Organisation, acting_user, *, is_lead=False
+) -> Applicant:
+    applicant_check_add(proposal=proposal, organisation=organisation)
+    is_lead = is_lead or not proposal.applicants.filter(is_lead=True).exists()
     applicant = Applicant(proposal=proposal, organisation=organisation, is_lead=is_lead)
     applicant._history_user = acting_user
     applicant.save()
@@ -405,22 +415,58 @@ def _applicant_add(
 
 
 def applicant_add(*, proposal: Proposal, organisation: Organisation, acting_user: User) -> Applicant:
-    """Add a member organisation of the CoP as an applicant (voids earlier endorsements)."""
+    """Add a member organisation of the CoP as an applicant (voids earlier endorsements). The
+    first applicant of a proposal that has no lead becomes the lead."""
     with transaction.atomic():
         proposal_record_edit(proposal=proposal, acting_user=acting_user)
-        if proposal.applicants.filter(organisation=organisation).exists():
-            raise RuleViolation(
-                _("%(org)s is already an applicant.") % {"org": organisation.acronym}, code="duplicate"
-            )
         return _applicant_add(proposal, organisation, acting_user)
 
 
-def applicant_remove(*, proposal: Proposal, organisation: Organisation, acting_user: User) -> None:
+def applicant_successor(proposal: Proposal, organisation: Organisation) -> Applicant | None:
+    """The applicant that leads `proposal` once `organisation` is no longer an applicant: the
+    current lead if it stays, otherwise the remaining applicant added first. None when no
+    applicant would remain."""
+    remaining = proposal.applicants.exclude(organisation=organisation).select_related("organisation")
+    return remaining.order_by("-is_lead", "added_at", "pk").first()
+
+
+def applicant_check_removal(*, proposal: Proposal, organisation_ids: set[int], adding: int = 0) -> None:
+    """A proposal keeps at least one applicant organisation: its staff are the grantee staff who
+    may edit it, and one of them leads. Raises `last_applicant` when removing `organisation_ids`
+    (while `adding` new applicants) would leave none."""
+    remaining = proposal.applicants.exclude(organisation_id__in=organisation_ids).count() + adding
+    if remaining == 0 and proposal.applicants.filter(organisation_id__in=organisation_ids).exists():
+        raise RuleViolation(
+            _(
+                "A proposal needs at least one applicant organisation, whose staff can edit it and "
+                "which leads it. Add another applicant before removing this one."
+            ),
+            code="last_applicant",
+        )
+
+
+def applicant_remove(
+    *, proposal: Proposal, organisation: Organisation, acting_user: User
+) -> Applicant | None:
+    """Remove an applicant (voids earlier endorsements). Refused (`last_applicant`) for the last
+    one. When the lead leaves, the lead passes to `applicant_successor` (the remaining applicant
+    added first), which is returned: the lead after the removal (None if `organisation` was not
+    an applicant)."""
     with transaction.atomic():
         proposal_record_edit(proposal=proposal, acting_user=acting_user)
-        for applicant in proposal.applicants.filter(organisation=organisation):
-            applicant._history_user = acting_user
-            applicant.delete()
+        applicant = proposal.applicants.select_for_update().filter(organisation=organisation).first()
+        if applicant is None:
+            return None
+        applicant_check_removal(proposal=proposal, organisation_ids={organisation.pk})
+        successor = applicant_successor(proposal, organisation)
+        applicant._history_user = acting_user
+        applicant.delete()
+        if not successor.is_lead:
+            successor.is_lead = True
+            successor._history_user = acting_user
+            successor._change_reason = f"lead passed on: {organisation.acronym} left"
+            successor.save(update_fields=["is_lead"])
+        return successor
 
 
 def activity_add(

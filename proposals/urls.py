@@ -15,6 +15,11 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.ProposalWithdrawView.as_view(), name="proposal-withdraw"),
     path("<int:pk>/applicants/add/", views.ApplicantAddView.as_view(), name="applicant-add"),
     path("<int:pk>/applicants/remove/", views.ApplicantRemoveView.as_view(), name="applicant-remove"),
+    path(
+        "<int:pk>/applicants/<int:organisation>/remove/",
+        views.ApplicantRemoveConfirmView.as_view(),
+        name="applicant-remove-confirm",
+    ),
     path("<int:pk>/versions/", views.ProposalVersionsView.as_view(), name="proposal-versions"),
 ]
 

@@ -511,23 +511,78 @@ class ApplicantAddView(ProposalMixin, View):
 
 
 class ApplicantRemoveView(ProposalMixin, View):
+    """One click removes a co-applicant; the lead is removed only from its confirmation page."""
+
     def post(self, request, pk):
         proposal = self.get_proposal()
-        organisation = _organisation(
-            request.POST.get("organisation"), Organisation.objects.filter(applications__proposal=proposal)
-        )
-        if organisation is None:
+        applicant = proposal.applicants.filter(organisation_id=_id(request.POST.get("organisation"))).first()
+        if applicant is None:
             messages.error(request, _("This organisation is not an applicant."))
             return self.to_detail("#section-applicants")
-        _run(
-            request,
-            lambda: services.applicant_remove(
-                proposal=proposal, organisation=organisation, acting_user=request.user
-            ),
-            _("%(org)s is no longer an applicant. Endorsements given before this change are void.")
-            % {"org": organisation.acronym},
+        if applicant.is_lead and request.POST.get("confirm") != "yes":
+            return redirect(
+                "proposals:applicant-remove-confirm", pk=proposal.pk, organisation=applicant.organisation_id
+            )
+        return _remove_applicant(
+            request, proposal, applicant.organisation, self.to_detail("#section-applicants")
         )
-        return self.to_detail("#section-applicants")
+
+
+class ApplicantRemoveConfirmView(ProposalMixin, View):
+    """What removing an applicant means, before it happens: who leads afterwards, that its staff
+    can no longer edit, that endorsements are void; the last applicant cannot be removed."""
+
+    template_name = "proposals/applicant_remove.html"
+    http_method_names = ["get", "post", "head"]
+
+    def get_applicant(self):
+        proposal = self.get_proposal()
+        applicant = get_object_or_404(
+            proposal.applicants.select_related("organisation"), organisation_id=self.kwargs["organisation"]
+        )
+        return proposal, applicant
+
+    def get(self, request, pk, organisation):
+        proposal, applicant = self.get_applicant()
+        if not permissions.can_edit_proposal(request.user, proposal):
+            messages.info(request, _("The applicants of this proposal cannot be changed by you now."))
+            return self.to_detail("#section-applicants")
+        successor = services.applicant_successor(proposal, applicant.organisation)
+        return render(
+            request,
+            self.template_name,
+            {"proposal": proposal, "applicant": applicant, "successor": successor},
+        )
+
+    def post(self, request, pk, organisation):
+        proposal, applicant = self.get_applicant()
+        return _remove_applicant(
+            request, proposal, applicant.organisation, self.to_detail("#section-applicants")
+        )
+
+
+def _remove_applicant(request, proposal, organisation, response):
+    def remove():
+        lead = services.applicant_remove(
+            proposal=proposal, organisation=organisation, acting_user=request.user
+        )
+        if lead is not None and lead.organisation_id != organisation.pk:
+            messages.info(
+                request,
+                _("%(org)s now leads the proposal.") % {"org": lead.organisation.acronym},
+            )
+
+    _run(
+        request,
+        remove,
+        _("%(org)s is no longer an applicant. Endorsements given before this change are void.")
+        % {"org": organisation.acronym},
+    )
+    return response
+
+
+def _id(value) -> int | None:
+    return int(value) if (value or "").isdigit() else None
 
 
 def _organisation(value, queryset) -> Organisation | None:

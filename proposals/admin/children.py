@@ -3,8 +3,11 @@ exchange rates, and the records only the services write (endorsements, transitio
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ccop import money
@@ -91,11 +94,65 @@ class PlannedActivityAdmin(ProposalChildAdmin):
 
 @admin.register(Applicant)
 class ApplicantAdmin(ProposalChildAdmin):
+    """Applicants are added and removed through the services (the lead is theirs to set); an
+    applicant's organisation is not changed in place: remove it and add the other."""
+
     list_display = ["organisation", "proposal", "is_lead", "added_at"]
     list_filter = ["is_lead", "proposal__cop"]
     search_fields = ["organisation__acronym", "proposal__title"]
     autocomplete_fields = ["proposal", "organisation"]
     list_select_related = ["organisation", "proposal__cop"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["is_lead"] if obj is None else ["proposal", "organisation", "is_lead"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, each through applicant_remove
+        return actions
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class ApplicantForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                if self.instance.pk is None and cleaned.get("proposal") and cleaned.get("organisation"):
+                    try:
+                        services.applicant_check_add(
+                            proposal=cleaned["proposal"], organisation=cleaned["organisation"]
+                        )
+                    except ValidationError as exc:
+                        raise forms.ValidationError(exc.messages) from exc
+                return cleaned
+
+        return ApplicantForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing of an applicant is changed in place
+        added = services.applicant_add(
+            proposal=obj.proposal, organisation=obj.organisation, acting_user=request.user
+        )
+        obj.pk, obj.is_lead, obj.added_at = added.pk, added.is_lead, added.added_at
+
+    def delete_view(self, request, object_id, extra_context=None):
+        applicant = self.get_object(request, object_id)
+        if applicant is not None:
+            try:
+                services.applicant_check_removal(
+                    proposal=applicant.proposal, organisation_ids={applicant.organisation_id}
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    self.message_user(request, message, messages.ERROR)
+                return redirect(reverse("admin:proposals_applicant_change", args=[applicant.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        services.applicant_remove(
+            proposal=obj.proposal, organisation=obj.organisation, acting_user=request.user
+        )
 
 
 @admin.register(ExchangeRate)

@@ -57,9 +57,43 @@ class ProposalChildInlineMixin:
         return self._editable(request, obj) and super().has_delete_permission(request, obj)
 
 
+class ApplicantInlineFormSet(forms.BaseInlineFormSet):
+    """Applicants change only through the services (`ProposalAdmin.save_formset`); their checks
+    run here first so a refusal shows on the page: a row's organisation cannot be swapped (remove
+    it, add the other), an organisation must be an active member not already applying, and the
+    last applicant cannot go (`applicant_check_removal`)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        removing, adding = set(), 0
+        try:
+            for form in self.forms:
+                deleted = self._should_delete_form(form)
+                organisation = form.cleaned_data.get("organisation")
+                if form.instance.pk and deleted:
+                    removing.add(form.instance.organisation_id)
+                elif form.instance.pk and "organisation" in form.changed_data:
+                    raise ValidationError(
+                        _("To change an applicant, remove it and add the other organisation.")
+                    )
+                elif not form.instance.pk and organisation is not None and not deleted:
+                    services.applicant_check_add(proposal=self.instance, organisation=organisation)
+                    adding += 1
+            if self.instance.pk:
+                services.applicant_check_removal(
+                    proposal=self.instance, organisation_ids=removing, adding=adding
+                )
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
 class ApplicantInline(ProposalChildInlineMixin, admin.TabularInline):
     model = Applicant
+    formset = ApplicantInlineFormSet
     autocomplete_fields = ["organisation"]
+    readonly_fields = ["is_lead"]  # set by the services: the first applicant, then a successor
 
 
 class RateFieldMixin:

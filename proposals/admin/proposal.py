@@ -19,6 +19,7 @@ from ccop.audit import ReadOnlyHistoryAdmin as SimpleHistoryAdmin  # history pag
 from .. import permissions, services
 from ..admin_export import ExportWithFiltersMixin
 from ..models import (
+    Applicant,
     Proposal,
 )
 from ..resources import ProposalResource
@@ -181,9 +182,26 @@ class ProposalAdmin(ExportWithFiltersMixin, RelatedOnlyFiltersMixin, SimpleHisto
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is Applicant:
+            self._save_applicants(request, form.instance, formset)
+            return
         if change and formset.has_changed():
             services.proposal_record_edit(proposal=form.instance, acting_user=request.user)
         super().save_formset(request, form, formset, change)
+
+    @staticmethod
+    def _save_applicants(request, proposal, formset):
+        """Through the services, checked already by `ApplicantInlineFormSet`: additions first
+        (the first of a proposal without a lead leads), then removals (the lead passes on)."""
+        formset.save(commit=False)
+        for applicant in formset.new_objects:
+            services.applicant_add(
+                proposal=proposal, organisation=applicant.organisation, acting_user=request.user
+            )
+        for applicant in formset.deleted_objects:
+            services.applicant_remove(
+                proposal=proposal, organisation=applicant.organisation, acting_user=request.user
+            )
 
     @admin.display(description=_("days waiting"), ordering="submitted_at")
     def days_waiting(self, obj):

@@ -61,6 +61,7 @@ PORTAL = {
     "proposals:proposal-withdraw": PAGE,
     "proposals:applicant-add": ACTION,
     "proposals:applicant-remove": ACTION,
+    "proposals:applicant-remove-confirm": PAGE,
     "proposals:proposal-versions": PAGE,
     "proposals:proposal-pdf": DOWNLOAD,
     "proposals:proposal-preview-pdf": DOWNLOAD,
@@ -190,6 +191,9 @@ def _targets_for(pattern: Pattern, s: Scenario) -> list[Target]:
     }
     if name in proposal_pages:
         return [Target(name, label, reverse(name, args=[p.pk])) for label, p in proposal_pages[name]]
+    if name == "proposals:applicant-remove-confirm":
+        lead = s.draft.applicants.get(is_lead=True)
+        return one("the lead", reverse(name, args=[s.draft.pk, lead.organisation_id]))
     if name == "invitation-accept":
         return one("open invitation", reverse(name, args=[s.invitation_token]))
     if name == "password_reset_confirm":

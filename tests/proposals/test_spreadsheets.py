@@ -330,7 +330,7 @@ def test_fund_export_takes_the_same_queries_for_10_and_200_lines(lines):
 
 def test_fund_export_reads_lines_in_chunks_from_one_query(client, monkeypatch):
     fund = _fund_with_lines(30)
-    monkeypatch.setattr(spreadsheets, "CHUNK_SIZE", 7)
+    monkeypatch.setattr(spreadsheets.workbook, "CHUNK_SIZE", 7)
     facilitator = FacilitatorFactory(country_programme=fund.country_programme)
     with CaptureQueriesContext(connection) as queries:
         content = download(client, facilitator, "fund-budget-xlsx", fund.pk)

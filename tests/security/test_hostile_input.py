@@ -26,7 +26,6 @@ import json
 import math
 import re
 import struct
-import time
 import zipfile
 from decimal import Decimal
 from fractions import Fraction
@@ -829,7 +828,9 @@ def test_a_null_character_anywhere_in_a_request_is_refused_before_any_view(clien
 # --------------------------------------------------------------------------- uploads
 # tests/proposals/test_budget_import.py (`BROKEN`) already refuses, page and reader: CSV and PDF
 # renamed, an old .xls, a 10 MB workbook, a zip bomb, macros by name and inside, an XML DTD in
-# the first bytes, a damaged zip, an .ods, 20,000 rows. Here: what it does not build.
+# the first bytes, a damaged zip, an .ods, 20,000 rows; tests/security/test_hostile_workbooks.py
+# makes every part of a real workbook hostile and shows it refused before openpyxl (times:
+# bench/import_hostile.py). Here: what they do not build.
 
 
 def exe_bytes() -> bytes:
@@ -924,12 +925,10 @@ def test_disguised_and_oversized_uploads_are_refused_in_plain_words(client, case
     proposal, staff = ready_proposal()
     client.force_login(staff[0])
     before = db_digest()
-    started = time.monotonic()
     response = client.post(
         url("proposal-budget-import", proposal),
         {"file": SimpleUploadedFile(name, build(), content_type="application/octet-stream")},
     )
-    elapsed = time.monotonic() - started
     assert response.status_code == 200
     text = " ".join(response.content.decode().split())
     assert "Nothing was saved" in text
@@ -938,7 +937,6 @@ def test_disguised_and_oversized_uploads_are_refused_in_plain_words(client, case
     assert_inert_html(response.content)
     assert db_digest() == before
     assert f"budget_import:{proposal.pk}" not in client.session
-    assert elapsed < 30  # refused before any costly reading (generous: a loaded CI runner)
 
 
 def test_the_uploaded_file_name_is_shown_escaped(client):

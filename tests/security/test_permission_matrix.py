@@ -64,6 +64,7 @@ MATRIX = """
 | invitation-create                                             | -             | L       | 403       | 403      | 403      | 403       | 403      | 200/D    | 200      | 200/D    |
 | proposals:applicant-add                                       | draft         | L       | 405/D     | 405/R    | 405/404  | 405/R     | 405/R    | 405/D    | 405/404  | 405/D    |
 | proposals:applicant-remove                                    | draft         | L       | 405/D     | 405/R    | 405/404  | 405/R     | 405/R    | 405/D    | 405/404  | 405/D    |
+| proposals:applicant-remove-confirm                            | draft         | L       | 200/D     | R        | 404      | R         | R        | 200/D    | 404      | 200/D    |
 | proposals:budget-template                                     | -             | L       | xlsx/405  | xlsx/405 | xlsx/405 | xlsx/405  | xlsx/405 | xlsx/405 | xlsx/405 | xlsx/405 |
 | proposals:fund-budget-xlsx                                    | fund          | L       | 404/405   | 404/405  | 404/405  | 404/405   | 404/405  | xlsx/405 | 404/405  | xlsx/405 |
 | proposals:proposal-budget-import                              | draft         | L       | 200       | R        | 404      | R         | R        | 200      | 404      | 200      |
@@ -111,7 +112,7 @@ MATRIX = """
 # admin: proposals.applicant
 | admin:proposals_applicant_changelist                          | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 200      | 200      |
 | admin:proposals_applicant_add                                 | A             | AL      | AL        | AL       | AL       | 403       | 403      | 200      | 200      | 200      |
-| admin:proposals_applicant_change                              | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200      | AI       | 200      |
+| admin:proposals_applicant_change                              | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200/D    | AI       | 200/D    |
 | admin:proposals_applicant_delete                              | A             | AL      | AL        | AL       | AL       | 403       | 403      | 200/D    | AI       | 200/D    |
 | admin:proposals_applicant_history                             | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 404      | 200      |
 | admin:proposals_applicant_simple_history                      | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200/403  | 404/403  | 200/403  |
@@ -397,6 +398,8 @@ def path_for(route: Route, object_name: str, scenario) -> str:
             values[name] = ContentType.objects.get_for_model(obj).pk
         elif name == "decision":
             values[name] = "reject"
+        elif name == "organisation":  # an applicant of the proposal: its lead
+            values[name] = obj.applicants.get(is_lead=True).organisation_id
         elif name == "app_label":
             values[name] = "proposals"
         elif name == "url":
