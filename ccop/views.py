@@ -8,6 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, Window
 from django.shortcuts import redirect, render
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
@@ -51,7 +52,11 @@ class HomeView(LoginRequiredMixin, TemplateView):
             to_review = Paginator(proposals_to_review(user), self.REVIEW_PAGE).get_page(
                 self.request.GET.get("review_page")
             )
-        cops = cops_for_user(user).order_by("name")
+        # The first CoPs and how many there are, in one query (a window count over the whole list;
+        # one membership per CoP and organisation, so the grantee's DISTINCT drops no row it counts).
+        cops = list(
+            cops_for_user(user).annotate(total=Window(Count("pk"))).order_by("name")[: self.COPS_SHOWN]
+        )
         organisation = (
             Organisation.objects.select_related("country_programme").filter(pk=user.organisation_id).first()
             if user.organisation_id
@@ -59,8 +64,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         )
         return super().get_context_data(
             organisation=organisation,
-            cops=cops[: self.COPS_SHOWN],
-            cop_count=cops.count(),
+            cops=cops,
+            cop_count=cops[0].total if cops else 0,
             states=proposals_by_state(visible),
             endorsements_waiting=waiting,
             revision_requests=revision_requests_for(user),

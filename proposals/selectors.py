@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -89,20 +89,20 @@ def proposals_to_review(user) -> QuerySet[Proposal]:
     return permissions.without_conflicts(waiting, user).defer(*LIST_DEFERRED).order_by("submitted_at", "pk")
 
 
-def revision_requests_for(user, limit: int = 10) -> list[tuple[Proposal, Transition | None]]:
+def revision_requests_for(user, limit: int = 10) -> list[Proposal]:
     """The proposals sent back for revision this person sees, newest first, each with the
-    committee's request (its latest transition into that state): two queries."""
-    proposals = list(
+    committee's request (`revision_reason`: the reason of its latest transition into that
+    state): one query."""
+    latest = Transition.objects.filter(
+        proposal_id=OuterRef("pk"), to_status=Proposal.Status.REVISION_REQUESTED
+    ).order_by("-at", "-pk")
+    return list(
         proposals_for_user(user)
         .filter(status=Proposal.Status.REVISION_REQUESTED)
+        .defer(*LIST_DEFERRED)
+        .annotate(revision_reason=Subquery(latest.values("reason")[:1]))
         .order_by("-updated_at")[:limit]
     )
-    latest = {}
-    for transition in Transition.objects.filter(
-        proposal__in=proposals, to_status=Proposal.Status.REVISION_REQUESTED
-    ).order_by("at", "pk"):
-        latest[transition.proposal_id] = transition
-    return [(p, latest.get(p.pk)) for p in proposals]
 
 
 @dataclass

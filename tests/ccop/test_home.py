@@ -83,3 +83,17 @@ def test_endorsements_waiting_are_those_of_the_persons_organisation_not_validly_
     assert reverse("proposals:proposal-detail", args=[other.pk]) in waiting  # never endorsed
     assert reverse("proposals:proposal-detail", args=[changed.pk]) in waiting  # void since the change
     assert reverse("proposals:proposal-detail", args=[proposal.pk]) not in waiting  # valid
+
+
+def test_a_revision_request_shows_the_committees_latest_reason(client):
+    from tests.factories import under_review
+
+    proposal, staff, member = under_review()
+    services.proposal_request_revision(
+        proposal=proposal, acting_user=member, comment="Detail the second day."
+    )
+    client.force_login(staff[0])
+    html = client.get(reverse("home")).content.decode()
+    section = html[html.index("Revision requested by the committee") :]
+    assert reverse("proposals:proposal-detail", args=[proposal.pk]) in section
+    assert "<q>Detail the second day.</q>" in section
