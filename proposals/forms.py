@@ -501,6 +501,32 @@ BudgetLineFormSet = forms.formset_factory(BudgetLineForm, formset=RowFormSet, ex
 LINES_PER_PAGE = 25  # keeps the edit page of a 300-line budget well under 200 KB of HTML
 
 
+@dataclass(frozen=True)
+class LinesNav:
+    """Which budget lines a page shows (the edit and detail pages of a large budget)."""
+
+    page: int
+    pages: int
+    start: int
+    end: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        return self.start + 1
+
+    @property
+    def numbers(self) -> range:
+        return range(1, self.pages + 1)
+
+    @classmethod
+    def of(cls, total: int, page: int, per_page: int) -> LinesNav:
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        start = (page - 1) * per_page
+        return cls(page, pages, start, min(start + per_page, total), total)
+
+
 def _as_row(line: BudgetLine, activities: dict[int, PlannedActivity]) -> dict:
     """A saved line as `proposal_save_plan` takes it, unchanged (a line of another page)."""
     row = {name: getattr(line, name) for name in services.BUDGET_LINE_FIELDS if name != "activity"}
@@ -587,8 +613,10 @@ class ProposalEditForms:
         self._line_rows: list[forms.Form] = []
 
     @property
-    def lines_page_numbers(self) -> range:
-        return range(1, self.lines_pages + 1)
+    def lines_nav(self) -> LinesNav:
+        return LinesNav(
+            self.lines_page, self.lines_pages, self.lines_start, self.lines_end, len(self.plan.lines)
+        )
 
     def is_valid(self) -> bool:
         results = [form.is_valid() for form in (self.narrative, self.activities, self.lines, self.rates)]

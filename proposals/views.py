@@ -27,7 +27,7 @@ from ccop.permissions import is_grantee_staff_of
 
 from . import permissions, services
 from .diff import Labels, snapshot_diff
-from .forms import ProposalCreateForm, ProposalEditForms
+from .forms import LinesNav, ProposalCreateForm, ProposalEditForms
 from .models import Applicant, BudgetLine, Proposal
 from .selectors import (
     LIST_DEFERRED,
@@ -227,6 +227,9 @@ class ProposalCreateView(PortalLoginRequiredMixin, FormView):
 # --------------------------------------------------------------------------- read
 
 
+DETAIL_LINES_PER_PAGE = 50  # the whole budget is in the totals below and in the PDF
+
+
 class ProposalDetailView(ProposalMixin, TemplateView):
     template_name = "proposals/proposal_detail.html"
 
@@ -234,6 +237,7 @@ class ProposalDetailView(ProposalMixin, TemplateView):
         proposal, user = self.get_proposal(), self.request.user
         plan = proposal_plan(proposal)
         titles = {a.pk: a.title for a in plan.activities}
+        nav = LinesNav.of(len(plan.lines), lines_page(self.request), DETAIL_LINES_PER_PAGE)
         can_edit = permissions.can_edit_proposal(user, proposal)
         editable = proposal.status in permissions.APPLICANT_EDITABLE
         endorsements = list(proposal.endorsements.select_related("endorsed_by").order_by("endorsed_at"))
@@ -253,7 +257,8 @@ class ProposalDetailView(ProposalMixin, TemplateView):
         return super().get_context_data(
             proposal=proposal,
             activities=plan.activities,
-            lines=[(line, titles.get(line.activity_id)) for line in plan.lines],
+            lines=[(line, titles.get(line.activity_id)) for line in plan.lines[nav.start : nav.end]],
+            lines_nav=nav if nav.pages > 1 else None,
             totals=budget_totals_context(
                 proposal, budget_summary(proposal, lines=plan.lines, rates=plan.rates), titles
             ),

@@ -117,3 +117,17 @@ def test_a_page_number_out_of_range_shows_the_last_page(client, large):
     client.force_login(staff[0])
     html = client.get(edit_url(proposal, lines_page=99)).content.decode()
     assert "Lines 51 to 60 of 60." in html
+
+
+def test_the_proposal_page_shows_a_large_budget_fifty_lines_at_a_time(client, large):
+    proposal, staff = large
+    client.force_login(staff[0])
+    url = reverse("proposals:proposal-detail", args=[proposal.pk])
+    first = client.get(url).content.decode()
+    second = client.get(url, {"lines_page": 2}).content.decode()
+    lines = list(BudgetLine.objects.filter(proposal=proposal).order_by("order", "pk"))
+    assert "Lines 1 to 50 of 60." in first and "Lines 51 to 60 of 60." in second
+    assert f">{lines[49].description}</th>" in first and f">{lines[50].description}</th>" not in first
+    assert f">{lines[50].description}</th>" in second
+    total = sum(line.total for line in lines)
+    assert f"EUR {total:,.2f}" in first and f"EUR {total:,.2f}" in second  # totals of every line
