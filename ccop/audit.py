@@ -1,5 +1,6 @@
 """The audit trail: every recorded change (django-simple-history) to proposals and their parts,
-budgets, reviews, decisions, grants, funds, CoPs, organisations and memberships, with who, when,
+budgets, reviews, decisions, grants, funds, CoPs, organisations, memberships, and activity
+reports, outputs and lessons, with who, when,
 why and what changed, for the facilitators of a programme (their programme only) and superusers.
 
 Read-only everywhere: the page answers GET only, no historical model has an admin of its own, and
@@ -79,6 +80,9 @@ KINDS = (
     Kind("ccop.cop", programme="country_programme", label_field="name"),
     Kind("ccop.membership", programme="cop", organisation_field="organisation_id"),
     Kind("ccop.organisation", programme="country_programme", organisation_field="id", label_field="acronym"),
+    Kind("activities.activityreport", programme="cop", label_field="title"),
+    Kind("activities.output", programme="cop", label_field="title"),
+    Kind("activities.lesson", programme="cop"),
 )
 KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
 ACTIONS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}

@@ -16,6 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
+class ByCodeManager(models.Manager):
+    """Reference data found by its code in fixtures (natural keys)."""
+
+    def get_by_natural_key(self, code: str):
+        return self.get(code=code)
+
+
 class CountryProgramme(models.Model):
     code = models.CharField(_("code"), max_length=2, unique=True, help_text=_("ISO country code"))
     name = models.CharField(_("name"), max_length=120)
@@ -30,6 +37,8 @@ class CountryProgramme(models.Model):
         blank=True,
     )
 
+    objects = ByCodeManager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("country programme")
@@ -37,6 +46,9 @@ class CountryProgramme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
 
 
 class RightsholderGroup(models.Model):
@@ -47,6 +59,8 @@ class RightsholderGroup(models.Model):
     name_local = models.CharField(_("name in Khmer"), max_length=200, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
+    objects = ByCodeManager()
+
     class Meta:
         ordering = ["order", "name"]
         verbose_name = _("rightsholder group")
@@ -54,6 +68,19 @@ class RightsholderGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+    def display_name(self, language: str | None = None) -> str:
+        """The group's name in the reader's language where one is recorded (Khmer)."""
+        language = language or get_language() or "en"
+        return self.name_local if self.name_local and language == "km" else self.name
+
+
+class OrganisationManager(models.Manager):
+    def get_by_natural_key(self, acronym: str):
+        return self.get(acronym=acronym)
 
 
 class Organisation(models.Model):
@@ -77,6 +104,8 @@ class Organisation(models.Model):
     website = models.URLField(_("website"), blank=True)
     history = HistoricalRecords()
 
+    objects = OrganisationManager()
+
     class Meta:
         ordering = ["acronym"]
         verbose_name = _("organisation")
@@ -84,6 +113,11 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.acronym} – {self.name}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.acronym,)
+
+    natural_key.dependencies = ["ccop.countryprogramme"]
 
     @property
     def is_grantee(self) -> bool:
@@ -118,6 +152,8 @@ class CoP(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = ByCodeManager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("community of practice")
@@ -126,8 +162,18 @@ class CoP(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+    natural_key.dependencies = ["ccop.countryprogramme", "ccop.rightsholdergroup"]
+
     def active_memberships(self, on: datetime.date | None = None):
         return self.memberships.filter(Membership.active_q(on))
+
+
+class CoPPhaseManager(models.Manager):
+    def get_by_natural_key(self, cop_code: str, number: int):
+        return self.get(cop__code=cop_code, number=number)
 
 
 class CoPPhase(models.Model):
@@ -138,6 +184,8 @@ class CoPPhase(models.Model):
     title = models.CharField(_("title"), max_length=200)
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
+
+    objects = CoPPhaseManager()
 
     class Meta:
         ordering = ["cop", "number"]
@@ -156,9 +204,19 @@ class CoPPhase(models.Model):
     def __str__(self) -> str:
         return f"{self.cop.name} phase {self.number}"
 
+    def natural_key(self) -> tuple[str, int]:
+        return (self.cop.code, self.number)
+
+    natural_key.dependencies = ["ccop.cop"]
+
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("A phase cannot end before it starts.")})
+
+
+class MembershipManager(models.Manager):
+    def get_by_natural_key(self, cop_code: str, acronym: str):
+        return self.get(cop__code=cop_code, organisation__acronym=acronym)
 
 
 class Membership(models.Model):
@@ -176,6 +234,8 @@ class Membership(models.Model):
     left_on = models.DateField(_("left on"), null=True, blank=True)
     history = HistoricalRecords()
 
+    objects = MembershipManager()
+
     class Meta:
         ordering = ["cop", "organisation__acronym"]
         verbose_name = _("membership")
@@ -190,6 +250,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.acronym} in {self.cop.name}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.cop.code, self.organisation.acronym)
+
+    natural_key.dependencies = ["ccop.cop", "ccop.organisation"]
 
     def clean(self) -> None:
         if self.left_on and self.joined_on and self.left_on < self.joined_on:

@@ -20,6 +20,9 @@ ROLE_GROUPS = {
                           "budgetline": "vacd", "exchangerate": "vacd", "expectedparticipation": "v",
                           "endorsement": "v", "transition": "v", "decision": "v", "review": "v",
                           "conflictdeclaration": "v", "reviewcriterion": "vacd", "reviewscore": "v"},
+            "activities": {"activityreport": "v", "reportparticipation": "v", "stakeholder": "v",
+                           "reportphoto": "v", "reporttransition": "v", "output": "v", "lesson": "v",
+                           "lessontheme": "vacd"},
         },
     ),
     User.Role.COMMITTEE_MEMBER: (
@@ -32,6 +35,9 @@ ROLE_GROUPS = {
                           "exchangerate": "v", "expectedparticipation": "v", "endorsement": "v",
                           "transition": "v", "decision": "v", "review": "va", "conflictdeclaration": "va",
                           "reviewcriterion": "v", "reviewscore": "v"},
+            "activities": {"activityreport": "v", "reportparticipation": "v", "stakeholder": "v",
+                           "reportphoto": "v", "reporttransition": "v", "output": "v", "lesson": "v",
+                           "lessontheme": "v"},
         },
     ),
 }  # fmt: skip

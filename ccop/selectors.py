@@ -34,16 +34,3 @@ def organisations_invitable_by(user) -> QuerySet[Organisation]:
     if user.role == User.Role.FACILITATOR and user.country_programme_id:
         return Organisation.objects.filter(country_programme_id=user.country_programme_id)
     return Organisation.objects.none()
-
-
-def funds_for_facilitator(user):
-    """Funds whose budget workbooks a facilitator (or superuser) may export."""
-    from grants.models import Fund
-
-    if not (user and user.is_authenticated and user.is_active):
-        return Fund.objects.none()
-    if user.is_superuser:
-        return Fund.objects.all()
-    if user.role == User.Role.FACILITATOR and user.country_programme_id:
-        return Fund.objects.filter(country_programme_id=user.country_programme_id)
-    return Fund.objects.none()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("audit/", audit.AuditTrailView.as_view(), name="audit-trail"),
     path("proposals/", include("proposals.urls")),
+    path("activities/", include("activities.urls")),
     # Before Django's own set_language (same path and name): the switcher also remembers the choice.
     path("i18n/setlang/", views.LanguageSetView.as_view(), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),

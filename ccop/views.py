@@ -6,9 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Window
 from django.shortcuts import redirect, render
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
@@ -16,47 +14,22 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 
-from proposals.selectors import (
-    proposals_by_state,
-    proposals_for_user,
-    proposals_to_review,
-    revision_requests_for,
-)
-from proposals.services import proposals_awaiting_endorsement
-
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
+from .home import home_panels, render_panel
 from .models import Organisation, User
-from .selectors import cops_for_user, funds_for_facilitator, organisations_invitable_by
+from .selectors import organisations_invitable_by
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
-    """What needs this person: their CoPs, proposals by state, endorsements waiting for their
-    organisation, revision requests, proposals to review. Every panel is bounded (the most
-    recent few, with a count and a link to the full, paginated list), and the queries do not
-    grow with the number of proposals."""
+    """What needs this person, gathered from the apps that own it (`ccop.home`): what waits for
+    them first, then each app's overview."""
 
     template_name = "ccop/home.html"
-    ENDORSEMENT_CANDIDATES = 50  # the most recently changed editable proposals checked
-    REVIEW_PAGE = 20
-    COPS_SHOWN = 12
 
     def get_context_data(self, **kwargs):
+        rendered = [(panel, render_panel(panel, self.request)) for panel in home_panels(self.request)]
         user = self.request.user
-        visible = proposals_for_user(user).order_by("-updated_at", "-pk")
-        waiting = proposals_awaiting_endorsement(
-            user=user, proposals=visible, limit=self.ENDORSEMENT_CANDIDATES
-        )
-        to_review = None
-        if user.is_committee_member or user.is_superuser:
-            to_review = Paginator(proposals_to_review(user), self.REVIEW_PAGE).get_page(
-                self.request.GET.get("review_page")
-            )
-        # The first CoPs and how many there are, in one query (a window count over the whole list;
-        # one membership per CoP and organisation, so the grantee's DISTINCT drops no row it counts).
-        cops = list(
-            cops_for_user(user).annotate(total=Window(Count("pk"))).order_by("name")[: self.COPS_SHOWN]
-        )
         organisation = (
             Organisation.objects.select_related("country_programme").filter(pk=user.organisation_id).first()
             if user.organisation_id
@@ -64,14 +37,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         )
         return super().get_context_data(
             organisation=organisation,
-            cops=cops,
-            cop_count=cops[0].total if cops else 0,
-            states=proposals_by_state(visible),
-            endorsements_waiting=waiting,
-            revision_requests=revision_requests_for(user),
-            to_review=to_review,
-            can_invite=organisations_invitable_by(user).exists(),
-            funds=funds_for_facilitator(user),
+            waiting=[(p, body) for p, body in rendered if p.waiting and not p.empty],
+            overview=[(p, body) for p, body in rendered if not p.waiting],
             **kwargs,
         )
 

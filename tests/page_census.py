@@ -46,6 +46,7 @@ def scenario() -> sweep.Scenario:
 
     from django.urls import resolve
 
+    from activities.models import ActivityReport
     from ccop import services as ccop_services
     from ccop.models import Organisation, User
     from proposals.models import Proposal
@@ -64,7 +65,13 @@ def scenario() -> sweep.Scenario:
     ).first()
     email = f"census.{User.objects.count()}@example.org"
     _, link = ccop_services.invitation_send(email=email, organisation=organisation, acting_user=facilitator)
+    # Activity reports are the demo's (seed_scale does not make any yet), as in the sweep.
+    reports = ActivityReport.objects.filter(grant__isnull=False).order_by("pk")
     return sweep.Scenario(
+        grant=reports.first().grant if reports.exists() else None,
+        report_published=reports.filter(status=ActivityReport.Status.PUBLISHED).first(),
+        report_submitted=reports.filter(status=ActivityReport.Status.SUBMITTED).first(),
+        report_draft=reports.filter(status=ActivityReport.Status.DRAFT).first(),
         draft=largest(status=Proposal.Status.DRAFT),
         under_review=largest(status=Proposal.Status.UNDER_REVIEW),
         approved=largest(status=Proposal.Status.APPROVED),

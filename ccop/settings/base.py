@@ -110,6 +110,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # requests writing together queue instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 
+# Reference data (the seed documents' programmes, organisations, CoPs, activities, outputs and
+# lessons): `manage.py loaddata reference_programmes reference_cops booklet` (see fixtures/README.md).
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "ccop.User"
 # The proposal edit page posts every row in one form: 9 fields a budget line, 13 or so an

@@ -70,6 +70,18 @@ PORTAL = {
     "proposals:proposal-budget-xlsx": DOWNLOAD,
     "proposals:proposal-budget-import": PAGE,
     "proposals:fund-budget-xlsx": DOWNLOAD,
+    "activities:report-list": PAGE,
+    "activities:grant-reports": PAGE,
+    "activities:report-create": PAGE,
+    "activities:report-detail": PAGE,
+    "activities:report-edit": PAGE,
+    "activities:report-submit": ACTION,
+    "activities:report-review": ACTION,
+    "activities:report-publish": ACTION,
+    "activities:output-create": PAGE,
+    "activities:lesson-create": PAGE,
+    "activities:photo": DOWNLOAD,  # an image, served through a permission check
+    "activities:output-file": DOWNLOAD,
     # The admin's site-wide URLs.
     "admin:index": PAGE,
     "admin:login": PAGE,
@@ -164,6 +176,12 @@ class Scenario:
     submitted_with_versions: object
     invitation_token: str
     reset_user: object
+    # activity reports of the demo (seed_demo): a published one transcribed from the booklet and
+    # delivered by an approved grant, a submitted one, a draft; the grant they belong to
+    grant: object = None
+    report_published: object = None
+    report_submitted: object = None
+    report_draft: object = None
 
 
 def page_targets(scenario: Scenario) -> list[Target]:
@@ -191,6 +209,24 @@ def _targets_for(pattern: Pattern, s: Scenario) -> list[Target]:
     }
     if name in proposal_pages:
         return [Target(name, label, reverse(name, args=[p.pk])) for label, p in proposal_pages[name]]
+    activity_pages = {
+        "activities:grant-reports": [("approved grant", s.grant)],
+        "activities:report-create": [("approved grant", s.grant)],
+        "activities:report-detail": [
+            ("published", s.report_published),
+            ("submitted", s.report_submitted),
+            ("draft", s.report_draft),
+        ],
+        "activities:report-edit": [("draft", s.report_draft)],
+        "activities:output-create": [("draft", s.report_draft)],
+        "activities:lesson-create": [("draft", s.report_draft)],
+    }
+    if name in activity_pages:
+        return [
+            Target(name, label, reverse(name, args=[o.pk]))
+            for label, o in activity_pages[name]
+            if o is not None
+        ]
     if name == "proposals:applicant-remove-confirm":
         lead = s.draft.applicants.get(is_lead=True)
         return one("the lead", reverse(name, args=[s.draft.pk, lead.organisation_id]))

@@ -98,6 +98,7 @@ def roles(scenario) -> dict[str, object | None]:
 
 def build_scenario() -> sweep.Scenario:
     """The demo data (seed_demo), plus an open invitation."""
+    from activities.models import ActivityReport
     from ccop import services as ccop_services
     from ccop.models import Organisation, User
     from proposals.models import Proposal
@@ -117,7 +118,12 @@ def build_scenario() -> sweep.Scenario:
         .order_by("pk")
         .first()
     )
+    reports = ActivityReport.objects.filter(grant__isnull=False).order_by("pk")
     return sweep.Scenario(
+        grant=reports.first().grant,
+        report_published=reports.filter(status=ActivityReport.Status.PUBLISHED).first(),
+        report_submitted=reports.filter(status=ActivityReport.Status.SUBMITTED).first(),
+        report_draft=reports.filter(status=ActivityReport.Status.DRAFT).first(),
         draft=by_status(Proposal.Status.DRAFT),
         under_review=by_status(Proposal.Status.UNDER_REVIEW),
         approved=by_status(Proposal.Status.APPROVED),

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
+from PIL import Image
 
+from activities import services as activity_services
+from activities.models import ActivityReport, Lesson, LessonTheme, Output
 from ccop import services as ccop_services
 from ccop.models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
 from ccop.roles import user_set_role
@@ -68,6 +73,8 @@ class Scenario:
     proposals: dict[str, Proposal]  # draft, draft_waiting, submitted, under_review, approved, b_*
     fund_b: Fund
     invitation_token: str
+    # activity reports and their files, by name (see _activities)
+    activities: dict[str, models.Model] = field(default_factory=dict)
     # per admin model (app_label.model_name): the object of programme A the URLs use, and every
     # object of each programme, for the "not listed" checks
     admin_object: dict[str, models.Model] = field(default_factory=dict)
@@ -80,6 +87,8 @@ class Scenario:
             return self.proposals[name]
         if name in self.admin_object:
             return self.admin_object[name]
+        if name in self.activities:
+            return self.activities[name]
         return {"fund": self.fund, "fund-B": self.fund_b}[name]
 
 
@@ -272,8 +281,108 @@ def build() -> Scenario:
         fund_b=fund_b,
         invitation_token=link.rstrip("/").rsplit("/", 1)[-1],
     )
+    _activities(scenario, staff_b=staff_b)
     _admin_objects(scenario, cop_b=cop_b, committee_b=committee_b, staff_b=staff_b)
     return scenario
+
+
+def _photo_upload(name: str) -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), (200, 80, 40)).save(out, "JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def _activities(scenario: Scenario, *, staff_b) -> None:
+    """Activity reports of A's approved grant in each state that matters (a draft with a photo,
+    an output file and a lesson; submitted; accepted) and a draft of B's grant with a photo and
+    an output file; a lesson theme of each programme."""
+    applicant, fac_a = scenario.users["applicant"], scenario.users["fac-A"]
+    fields = {
+        "kind": "workshop",
+        "starts_on": datetime.date(2024, 3, 1),
+        "ends_on": datetime.date(2024, 3, 1),
+        "province": "Battambang",
+        "description": "Alpha participants shared their stories.",
+        "participants_total": 30,
+        "groups": {"pwd": 20},
+    }
+
+    def report(grant, author, title):
+        return activity_services.report_create(
+            grant=grant,
+            acting_user=author,
+            title=title,
+            planned_activity=grant.proposal.activities.first(),
+            **fields,
+        )
+
+    grant = scenario.proposals["approved"].grant
+    draft = report(grant, applicant, "Alpha draft report")
+    photo = activity_services.photo_add(
+        report=draft, acting_user=applicant, upload=_photo_upload("a.jpg"), description="Alpha photo"
+    )
+    output = activity_services.output_add(
+        acting_user=applicant,
+        report=draft,
+        kind="report",
+        title="Alpha findings",
+        upload=SimpleUploadedFile("f.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
+    theme_a = LessonTheme.objects.create(
+        code="alpha-theme", name="Alpha theme", country_programme=scenario.programme_a
+    )
+    lesson = activity_services.lesson_add(
+        acting_user=applicant, report=draft, stage="reflect", text="Alpha lesson", themes=[theme_a]
+    )
+    submitted = activity_services.report_submit(
+        report=report(grant, applicant, "Alpha submitted report"), acting_user=applicant
+    )
+    accepted = activity_services.report_accept(
+        report=activity_services.report_submit(
+            report=report(grant, applicant, "Alpha accepted report"), acting_user=applicant
+        ),
+        acting_user=fac_a,
+    )
+    b_grant = scenario.proposals["b_approved"].grant
+    b_report = report(b_grant, staff_b[0], "Bravo draft report")
+    b_photo = activity_services.photo_add(
+        report=b_report, acting_user=staff_b[0], upload=_photo_upload("b.jpg"), description="Bravo photo"
+    )
+    b_output = activity_services.output_add(
+        acting_user=staff_b[0],
+        report=b_report,
+        kind="report",
+        title="Bravo findings",
+        upload=SimpleUploadedFile("f.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
+    theme_b = LessonTheme.objects.create(
+        code="bravo-theme", name="Bravo theme", country_programme=scenario.programme_b
+    )
+    activity_services.lesson_add(
+        acting_user=staff_b[0], report=b_report, stage="test", text="Bravo lesson", themes=[theme_b]
+    )
+    scenario.activities.update(
+        {
+            "grant": grant,
+            "r_draft": draft,
+            "r_submitted": submitted,
+            "r_accepted": accepted,
+            "photo": photo,
+            "output": output,
+            "b_grant": b_grant,
+            "b_report": b_report,
+            "b_photo": b_photo,
+            "b_output": b_output,
+        }
+    )
+    scenario.admin_object.update(
+        {
+            "activities.activityreport": draft,
+            "activities.output": output,
+            "activities.lesson": lesson,
+            "activities.lessontheme": theme_a,
+        }
+    )
 
 
 def _admin_objects(scenario: Scenario, *, cop_b, committee_b, staff_b) -> None:
@@ -329,6 +438,13 @@ def _admin_objects(scenario: Scenario, *, cop_b, committee_b, staff_b) -> None:
             model.objects.filter(pk__in=of(model, a_proposals)),
             model.objects.filter(pk__in=of(model, b_proposals)),
         )
+    a_cop, b_cop = {"cop": scenario.cop}, {"cop": cop_b}
+    for model in (ActivityReport, Output, Lesson):
+        sides[model._meta.label_lower] = (model.objects.filter(**a_cop), model.objects.filter(**b_cop))
+    sides["activities.lessontheme"] = (
+        LessonTheme.objects.filter(country_programme=scenario.programme_a),
+        LessonTheme.objects.filter(country_programme=scenario.programme_b),
+    )
     for label, (a_side, b_side) in sides.items():
         scenario.side_a[label] = {o.pk for o in a_side}
         scenario.side_b[label] = {o.pk for o in b_side}

@@ -58,6 +58,18 @@ MATRIX = """
 | url                                                           | object        | anon    | applicant | member   | outsider | committee | conflict | fac-A    | fac-B    | super    |
 |---------------------------------------------------------------|---------------|---------|-----------|----------|----------|-----------|----------|----------|----------|----------|
 # The portal's pages and downloads
+| activities:grant-reports                                      | grant         | L       | 200/405   | 200/405  | 404/405  | 200/405   | 200/405  | 200/405  | 404/405  | 200/405  |
+| activities:lesson-create                                      | r_draft       | L       | 200/D     | 200/D    | 404      | R         | R        | R        | 404      | R        |
+| activities:output-create                                      | r_draft       | L       | 200/D     | 200/D    | 404      | R         | R        | R        | 404      | R        |
+| activities:output-file                                        | output        | L       | pdf/405   | pdf/405  | 404/405  | pdf/405   | pdf/405  | pdf/405  | 404/405  | pdf/405  |
+| activities:photo                                              | photo         | L       | 200/405   | 200/405  | 404/405  | 200/405   | 200/405  | 200/405  | 404/405  | 200/405  |
+| activities:report-create                                      | grant         | L       | 200/D     | 200/D    | 404      | R         | R        | R        | 404      | R        |
+| activities:report-detail                                      | r_draft       | L       | 200/405   | 200/405  | 404/405  | 200/405   | 200/405  | 200/405  | 404/405  | 200/405  |
+| activities:report-edit                                        | r_draft       | L       | 200/D     | 200/D    | 404      | R         | R        | R        | 404      | R        |
+| activities:report-list                                        | -             | L       | 200/405   | 200/405  | 200/405  | 200/405   | 200/405  | 200/405  | 200/405  | 200/405  |
+| activities:report-publish                                     | r_accepted    | L       | 405/R     | 405/R    | 405/404  | 405/R     | 405/R    | 405/D    | 405/404  | 405/D    |
+| activities:report-review                                      | r_submitted   | L       | 405/R     | 405/R    | 405/404  | 405/R     | 405/R    | 405/D    | 405/404  | 405/D    |
+| activities:report-submit                                      | r_draft       | L       | 405/D     | 405/D    | 405/404  | 405/R     | 405/R    | 405/R    | 405/404  | 405/R    |
 | audit-trail                                                   | -             | L       | 403/405   | 403/405  | 403/405  | 403/405   | 403/405  | 200/405  | 200/405  | 200/405  |
 | home                                                          | -             | L       | 200/405   | 200/405  | 200/405  | 200/405   | 200/405  | 200/405  | 200/405  | 200/405  |
 | invitation-accept                                             | -             | 200     | 200       | 200      | 200      | 200       | 200      | 200      | 200      | 200      |
@@ -109,6 +121,37 @@ MATRIX = """
 | admin:autocomplete                                            | -             | AL      | AL        | AL       | AL       | 200/405   | 200/405  | 200/405  | 200/405  | 200/405  |
 | admin:view_on_site                                            | draft         | AL      | AL        | AL       | AL       | R         | R        | R        | R        | R        |
 | admin:admin/(?P<url>.*)$                                      | -             | AL      | AL        | AL       | AL       | 404       | 404      | 404      | 404      | 404      |
+# admin: activities.activityreport
+| admin:activities_activityreport_changelist                    | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 200      | 200      |
+| admin:activities_activityreport_add                           | A             | AL      | AL        | AL       | AL       | 403       | 403      | 403      | 403      | 403      |
+| admin:activities_activityreport_change                        | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200/403  | AI/403   | 200/403  |
+| admin:activities_activityreport_delete                        | A             | AL      | AL        | AL       | AL       | 403       | 403      | 403      | 403      | 403      |
+| admin:activities_activityreport_history                       | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 404      | 200      |
+| admin:activities_activityreport_simple_history                | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200/403  | 404/403  | 200/403  |
+| admin:admin/activities/activityreport/<path:object_id>/       | A             | AL      | AL        | AL       | AL       | R         | R        | R        | R        | R        |
+# admin: activities.output
+| admin:activities_output_changelist                            | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 200      | 200      |
+| admin:activities_output_add                                   | A             | AL      | AL        | AL       | AL       | 403       | 403      | 403      | 403      | 403      |
+| admin:activities_output_change                                | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200/403  | AI/403   | 200/403  |
+| admin:activities_output_delete                                | A             | AL      | AL        | AL       | AL       | 403       | 403      | 403      | 403      | 403      |
+| admin:activities_output_history                               | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 404      | 200      |
+| admin:activities_output_simple_history                        | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200/403  | 404/403  | 200/403  |
+| admin:admin/activities/output/<path:object_id>/               | A             | AL      | AL        | AL       | AL       | R         | R        | R        | R        | R        |
+# admin: activities.lesson
+| admin:activities_lesson_changelist                            | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 200      | 200      |
+| admin:activities_lesson_add                                   | A             | AL      | AL        | AL       | AL       | 403       | 403      | 403      | 403      | 403      |
+| admin:activities_lesson_change                                | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200/403  | AI/403   | 200/403  |
+| admin:activities_lesson_delete                                | A             | AL      | AL        | AL       | AL       | 403       | 403      | 403      | 403      | 403      |
+| admin:activities_lesson_history                               | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 404      | 200      |
+| admin:activities_lesson_simple_history                        | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200/403  | 404/403  | 200/403  |
+| admin:admin/activities/lesson/<path:object_id>/               | A             | AL      | AL        | AL       | AL       | R         | R        | R        | R        | R        |
+# admin: activities.lessontheme
+| admin:activities_lessontheme_changelist                       | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 200      | 200      |
+| admin:activities_lessontheme_add                              | A             | AL      | AL        | AL       | AL       | 403       | 403      | 200      | 200      | 200      |
+| admin:activities_lessontheme_change                           | A             | AL      | AL        | AL       | AL       | 200/403   | 200/403  | 200      | AI       | 200      |
+| admin:activities_lessontheme_delete                           | A             | AL      | AL        | AL       | AL       | 403       | 403      | 403      | AI       | 403      |
+| admin:activities_lessontheme_history                          | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | AI       | 200      |
+| admin:admin/activities/lessontheme/<path:object_id>/          | A             | AL      | AL        | AL       | AL       | R         | R        | R        | R        | R        |
 # admin: proposals.applicant
 | admin:proposals_applicant_changelist                          | A             | AL      | AL        | AL       | AL       | 200       | 200      | 200      | 200      | 200      |
 | admin:proposals_applicant_add                                 | A             | AL      | AL        | AL       | AL       | 403       | 403      | 200      | 200      | 200      |
@@ -375,6 +418,17 @@ def default_object(route: Route) -> str:
 
 
 DRAFTING_OBJECTS = {
+    "activities:grant-reports": "grant",
+    "activities:report-create": "grant",
+    "activities:report-detail": "r_draft",
+    "activities:report-edit": "r_draft",
+    "activities:report-submit": "r_draft",
+    "activities:report-review": "r_submitted",
+    "activities:report-publish": "r_accepted",
+    "activities:output-create": "r_draft",
+    "activities:lesson-create": "r_draft",
+    "activities:photo": "photo",
+    "activities:output-file": "output",
     "proposals:fund-budget-xlsx": "fund",
     "proposals:proposal-pdf": "approved",
     "admin:proposals_proposal_decide": "under_review",
@@ -438,12 +492,35 @@ def post_data(key: str, scenario) -> dict:
             "comment": "Matrix",
             f"criterion_{scenario.obj('proposals.reviewcriterion').pk}": "4",
         },
+        "activities:report-create": _report_form(scenario),
+        "activities:report-edit": _report_form(scenario),
+        "activities:report-review": {"decision": "send_back", "comment": "Matrix"},
+        "activities:output-create": {"kind": "video", "title": "Matrix", "url": "https://example.org/m"},
+        "activities:lesson-create": {"stage": "reflect", "text": "Matrix"},
         "admin:proposals_conflictdeclaration_add": {
             "proposal": proposals["under_review"].pk,
             "reason": "Matrix",
         },
     }
     return forms.get(key, {"matrix": "probe"})
+
+
+def _report_form(scenario) -> dict:
+    """A complete report form of A's grant, as the report pages post it."""
+    return {
+        "title": "Matrix report",
+        "kind": "workshop",
+        "planned_activity": scenario.obj("grant").proposal.activities.first().pk,
+        "starts_on": "2024-03-01",
+        "ends_on": "2024-03-01",
+        "province": "Battambang",
+        "description": "Matrix",
+        "participants_total": "10",
+        "stakeholders-TOTAL_FORMS": "0",
+        "stakeholders-INITIAL_FORMS": "0",
+        "photos-TOTAL_FORMS": "0",
+        "photos-INITIAL_FORMS": "0",
+    }
 
 
 # --------------------------------------------------------------------------- the tests
@@ -603,7 +680,26 @@ def test_portal_lists_show_only_proposals_the_person_may_see(scenario, client_fo
 
 
 # Portal URLs with an object, filled with programme B's instead of A's.
-PROGRAMME_B_OBJECT = {"proposals:fund-budget-xlsx": "fund-B", "proposals:proposal-pdf": "b_approved"}
+PROGRAMME_B_OBJECT = {
+    "proposals:fund-budget-xlsx": "fund-B",
+    "proposals:proposal-pdf": "b_approved",
+    "activities:grant-reports": "b_grant",
+    "activities:report-create": "b_grant",
+    "activities:photo": "b_photo",
+    "activities:output-file": "b_output",
+    **{
+        f"activities:{name}": "b_report"
+        for name in (
+            "report-detail",
+            "report-edit",
+            "report-submit",
+            "report-review",
+            "report-publish",
+            "output-create",
+            "lesson-create",
+        )
+    },
+}
 PORTAL_OBJECT_URLS = sorted(
     key for key, route in ROUTES.items() if not route.is_admin and "pk" in param_names(route)
 )

@@ -1,13 +1,13 @@
-"""Demo data for the CCoP portal, transcribed from the public source documents in
-/work/shared/seeds/ (001: booklet "Cambodian Community of Practice", 000: its web page,
-002: booklet "Linking and Learning Journey 2021-2023", 003: article "Community solidarity for
-women empowerment in Rattanakiri", 004: article on Communities of Practice in Laos).
+"""The demo's own data: fictional users, one demo proposal per Cambodian CoP (its narrative,
+planned activities, draft agendas, expected participants), demo budgets and workflow states, and
+which of the booklet's activities each approved demo grant delivers.
 
-Organisations, CoPs, members, co-creation activities, dates, places, outputs and lessons learned
-follow the seeds; where the seeds are silent or contradict each other a comment says what was
-chosen. The budget figures (DEMO_BUDGETS), the workflow states (DEMO_STATES), the draft agendas,
-the expected participant numbers and the users (DEMO_USERS) are invented demo figures: they are
-NOT the CoPs' real budgets, plans or staff.
+Reference data (programmes, organisations, CoPs and members, the booklet's activities, outputs
+and lessons) is NOT here: it is in the fixtures (`fixtures/`, described in fixtures/README.md),
+transcribed from the seed documents with no figure invented. Everything here is demo data: the
+proposals' texts follow the booklet's project ideas, but the agendas, the expected participant
+numbers, the budgets (DEMO_BUDGETS), the workflow states (DEMO_STATES) and the users (DEMO_USERS)
+are invented for the demo, NOT the CoPs' real plans or staff.
 
 Pure data: nothing here may import Django or contain logic.
 """
@@ -16,452 +16,15 @@ import datetime
 from decimal import Decimal
 
 # ---------------------------------------------------------------------------------------------
-# Rightsholder groups: the five groups Voice Cambodia maps its CoPs to (001).
+# One demo proposal per Cambodian CoP (keyed by the CoP's code in the fixtures). Texts follow the
+# booklet (001) and article (003); activities are the booklet's co-creation activities, with the
+# dates the booklet gives (None where it gives none) and invented draft agendas and expected
+# participants per rightsholder group.
 # ---------------------------------------------------------------------------------------------
 
-RIGHTSHOLDER_GROUPS = [
-    {"code": "pwd", "name": "People with disabilities", "name_km": "ជនមានពិការភាព"},
-    {"code": "lgbtiq", "name": "LGBTIQ+ people", "name_km": "មនុស្ស LGBTIQ+"},
-    {
-        "code": "women",
-        "name": "Women facing exploitation, abuse and/or violence",
-        "name_km": "ស្ត្រីដែលរងការកេងប្រវ័ញ្ច ការរំលោភបំពាន និង/ឬ អំពើហិង្សា",
-    },
-    {
-        "code": "age",
-        "name": "Age-discriminated groups (youth and elderly people)",
-        "name_km": "ក្រុមដែលរងការរើសអើងដោយសារអាយុ (យុវជន និងមនុស្សចាស់)",
-    },
-    {
-        "code": "indigenous",
-        "name": "Indigenous peoples and ethnic minorities",
-        "name_km": "ជនជាតិដើមភាគតិច និងជនជាតិភាគតិច",
-    },
-]
-
-# ---------------------------------------------------------------------------------------------
-# Country programmes (001/002: Cambodia, facilitated by Live & Learn Cambodia; 004: Laos,
-# facilitated by STELLA and the Rural Development Agency).
-# ---------------------------------------------------------------------------------------------
-
-COUNTRY_PROGRAMMES = [
-    {
-        "code": "KH",
-        "name": "Voice Cambodia",
-        "country": "Cambodia",
-        "language": "km",
-        "facilitators": ["LLC"],
-    },
-    {
-        "code": "LA",
-        "name": "Voice Laos",
-        "country": "Laos",
-        "language": "lo",
-        "facilitators": ["STELLA", "RDA"],
-    },
-]
-
-# ---------------------------------------------------------------------------------------------
-# Organisations named in 001, 002 and 004.
-#
-# kind:
-#   "grantee"     a Voice grantee partner: a CoP member (a CoP request must come from at least
-#                 two grantees, 001), an organisation 002 lists under "Activity Supporting Grantee
-#                 Partner" or calls a grantee, or a Lao organisation 004 quotes as a grantee
-#                 partner.
-#   "facilitator" the Linking & Learning facilitator of a country programme.
-#   "partner"     anyone else the booklets name (trainers, co-organisers, donors' partners).
-#
-# Left out on purpose:
-#   - Voice / Voice Global and Oxfam (001, 004): the programme and its host, i.e. the portal's
-#     operator, not an organisation taking part in it.
-#   - Government bodies (National AIDS Authority, Ratanakkiri Provincial Hall, the provincial
-#     departments, Ministry of Women's Affairs, Ministry of Interior, TVET centres, Job Centre-NAE):
-#     they appear as stakeholders in DEMO_ACTIVITY_REPORTS instead.
-#   - Schools and venues (Khnat Primary School, Tea Banh Komru primary school, Banlung City
-#     Kindergarten) and events (Cambodia International Film Festival).
-#
-# name_local is filled only where a seed prints the local-script name (two logos in 001).
-# Acronyms marked "(chosen)" are not given by the seeds.
-# ---------------------------------------------------------------------------------------------
-
-ORGANISATIONS = [
-    # --- Cambodia: facilitator -------------------------------------------------------------
-    {
-        "acronym": "LLC",
-        "name": "Live & Learn Cambodia",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "facilitator",
-        # 001/002 print "www.livelearn.org"; scheme added so it is a valid URL.
-        "website": "https://www.livelearn.org",
-    },
-    # --- Cambodia: grantee partners that are CoP members (001) ------------------------------
-    {
-        "acronym": "LiD",
-        "name": "Love is Diversity",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 001 spells both "Women Peace Makers" and "Women Peace Maker"; 002 mostly "Makers".
-        "acronym": "WPM",
-        "name": "Women Peace Makers",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 001 members list: "ARV User Association", outputs: "AVR Users Association"; the logo
-        # in 001 and article 003 spell "ARV Users Association".
-        "acronym": "AUA",
-        "name": "ARV Users Association",
-        # Transcribed exactly as printed next to the logo in 001 (not re-translated).
-        "name_local": "សមាគមអ្នកប្រើប្រាស់ឆ្នាំងពន្លឺ",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        "acronym": "LKO",
-        # 002 also writes "Lakhon Komnit (Thinking Theatre) Organization".
-        "name": "Lakhon Komnit Organization",
-        "name_local": "អង្គការល្ខោនគំនិត",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 001 members lists: "Women with Disability, Leadership, Advocacy and Network"; 001
-        # outputs and 003 spell it as below.
-        "acronym": "WWD-LAN",
-        "name": "Women with Disabilities Leadership and Advocacy Network",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        "acronym": "KHEN",
-        "name": "Khmer NGO for Education",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 001 members list: "Conservative Indigenous Language organization (CIPL)"; 001 outputs
-        # and 003 spell it as below.
-        "acronym": "CIPL",
-        "name": "Conserve Indigenous Peoples Languages Organization",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # No acronym in any seed (chosen).
-        "acronym": "SLA",
-        "name": "Sign Language for All",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 002 writes "Representative of Self-Help Disabilities Organization Batheay (RSDOB)".
-        "acronym": "RSDOB",
-        "name": "Representative Self-Help Disabilities Organization Batheay",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        "acronym": "RSO",
-        "name": "Rabbit School Organization",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # Only named as a CoP member in 001; read as a grantee (CoPs are grantee requests).
-        "acronym": "DDSP",
-        "name": "Disability Development Services Program",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # Only named as a CoP member in 001; read as a grantee (its CoP has just two members,
-        # and a CoP request must come from at least two grantees).
-        "acronym": "AMH",
-        "name": "Art & Mental Health",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 001 members list: "Help Age Cambodia (HAC)"; the logo in 001 and 002 write "HelpAge
-        # Cambodia". Grantee: 002 lists "Health for All Ages - HelpAge Cambodia" under "Activity
-        # Supporting Grantee Partner".
-        "acronym": "HAC",
-        "name": "HelpAge Cambodia",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 001 lists "OPA/HAC" as a member of CoP-Elderly & PwD and names "OPA" separately from
-        # "HAC" in the outputs ("WWD-LAN, LKO, OPA, HAC"). Read as the Older People's
-        # Association(s) that HelpAge Cambodia supports: a community-based organisation of
-        # rightsholders, not itself named as a Voice grantee anywhere, hence "partner".
-        "acronym": "OPA",
-        "name": "Older People's Association",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # Verbatim from 001 (002 only writes "OPKC organization"); no seed spells it otherwise,
-        # so the odd wording is kept.
-        "acronym": "OPKC",
-        "name": "Organization for the Promote of Kui Non-Governmental Organization",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # No acronym in 001 (chosen). CoP-IP member ("IP grantee partners").
-        "acronym": "PHUMASIA",
-        "name": "Phum Asia",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    # --- Cambodia: other grantee partners named in 002 --------------------------------------
-    {
-        # 002: event "funded by Voice Cambodia", under "Activity Supporting Grantee Partner".
-        # The booklet gives no expansion of the name.
-        "acronym": "SAORI",
-        "name": "SAORI",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 002: "Voice's grantee partner Bophana Center" (also spelled "Bophana Centre").
-        # No acronym given (chosen).
-        "acronym": "BOPHANA",
-        "name": "Bophana Center",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 002: its staff speak at grantee workshops and the E-Learning Forum; its rightsholders
-        # attend the Women and Leadership training. Read as a grantee. 002 writes only
-        # "IDEA organization".
-        "acronym": "IDEA",
-        "name": "IDEA",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 002: its project manager attended the grantee video-editing training. Read as a
-        # grantee. No acronym given (chosen).
-        "acronym": "API",
-        "name": "Advocacy and Policy Institute",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "grantee",
-        "website": "",
-    },
-    # --- Cambodia: other organisations named in 002 -----------------------------------------
-    {
-        # 002: Bophana Center worked "in collaboration with Cambodia Indigenous Peoples
-        # Organization"; the Indigenous Peoples' Day entry is headed "CIPO/CIPL". The seeds do
-        # not say CIPO is a Voice grantee, so "partner".
-        "acronym": "CIPO",
-        "name": "Cambodia Indigenous Peoples Organization",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # 002: co-organised the Youth Rights@Work training with LLC.
-        "acronym": "ILO",
-        "name": "International Labour Organization",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # 002: trainers of "Coaching for Mental Health".
-        "acronym": "CCI",
-        "name": "Cambodian Coaching Institute",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # 002: E-Learning Forum "Community Building and Culture". Acronym chosen.
-        "acronym": "IHPP",
-        "name": "Impact Hub Phnom Penh",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # 002: "Learn more about CCC-Local Fundraising" next to the fundraising training. The
-        # booklet gives only the acronym, so no expansion is invented.
-        "acronym": "CCC",
-        "name": "CCC",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # 002: cooperated on SAORI's International Day of People with Disability. Acronym chosen.
-        "acronym": "PENCIL",
-        "name": "Pencil Charity",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # 002: cooperated on SAORI's International Day of People with Disability. Acronym chosen.
-        "acronym": "WVC",
-        "name": "World Vision Cambodia",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # 002: stakeholder of Rabbit School's #EDUBIKE2023. Acronym chosen.
-        "acronym": "AEA",
-        "name": "Aide et Action",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    {
-        # 002: stakeholder of Rabbit School's #EDUBIKE2023. Acronym chosen.
-        "acronym": "FOYER",
-        "name": "Foyer Lataste",
-        "name_local": "",
-        "programme": "KH",
-        "kind": "partner",
-        "website": "",
-    },
-    # --- Laos (004) -------------------------------------------------------------------------
-    {
-        "acronym": "STELLA",
-        "name": "STELLA",
-        "name_local": "",
-        "programme": "LA",
-        "kind": "facilitator",
-        "website": "",
-    },
-    {
-        "acronym": "RDA",
-        "name": "Rural Development Agency",
-        "name_local": "",
-        "programme": "LA",
-        "kind": "facilitator",
-        "website": "",
-    },
-    {
-        # 004 quotes its project assistant among "grantee partners". Spelled "TakiemgLao" in
-        # 004 (kept verbatim, no other seed names it). Acronym chosen.
-        "acronym": "TAKIEMGLAO",
-        "name": "TakiemgLao",
-        "name_local": "",
-        "programme": "LA",
-        "kind": "grantee",
-        "website": "",
-    },
-    {
-        # 004 quotes its project assistant among "grantee partners" (a handicraft business).
-        # Acronym chosen.
-        "acronym": "XONPHAO",
-        "name": "Xonphao",
-        "name_local": "",
-        "programme": "LA",
-        "kind": "grantee",
-        "website": "",
-    },
-]
-
-# ---------------------------------------------------------------------------------------------
-# The six Cambodian CoPs (001, with dates from the "CCoP Outputs" section of 001 and from 003).
-#
-# status: all six delivered their co-creation activities in 2023-24 and no seed says any of them
-# disbanded, so all are "active".
-# phases: only CoP-Women ran two phases (2023 and 2024); the others have one phase titled as in
-# 001's list "Project ideas in 2024".
-# members: exactly the "Members:" list of 001 for each CoP, in booklet order; lead = first listed.
-# agenda: illustrative draft agendas written for the demo (none is a real agenda).
-# participants: expected participants per rightsholder group, invented for the demo.
-# Activities whose exact dates the seeds do not give have start/end None; places the seeds do
-# not give are "".
-# ---------------------------------------------------------------------------------------------
-
-COPS = [
+DEMO_PROPOSALS = [
     {
         "code": "cop-women",
-        "name": "CoP-Women",
-        "programme": "KH",
-        "domain": (
-            "Women in intersecting rightsholder groups (people living with HIV, people with "
-            "disabilities, indigenous people, elderly people and youth, LGBTIQ+ people) face "
-            "stigma and identity-based discrimination and lack access to ID-Poor and health "
-            "equity fund cards; deaf people in remote areas such as Rattanakiri lack access to "
-            "sign language and social support."
-        ),
-        # 003: the campaign addresses PLHIV, PWD, IPs, elderly people and youth, LGBTQI members
-        # and women facing abuse and/or violence, i.e. all five groups.
-        "rightsholder_groups": ["women", "pwd", "lgbtiq", "age", "indigenous"],
-        "status": "active",
-        "phases": [
-            {"number": 1, "title": "Women's Voice towards Inclusive", "year": 2023},
-            {
-                "number": 2,
-                "title": (
-                    "Advocating and promoting sign language, running a campaign to celebrate "
-                    "International Women's Day in the community"
-                ),
-                "year": 2024,
-            },
-        ],
-        # 001 lists seven members. Article 003 (and the first-workshop text in 001) name only
-        # five for the first activity (AUA, WPM, LKO, CIPL, WWD-LAN): KHEN and Sign Language for
-        # All appear to have joined for phase II (001: "the CoP-Women introduced their new
-        # member: Cambodian sign language"). All seven are kept as members.
-        "members": ["AUA", "WPM", "LKO", "WWD-LAN", "KHEN", "CIPL", "SLA"],
-        "lead": "AUA",
         "project_title": "Women's Voice towards Inclusive",
         "problem_analysis": (
             "The intersectionality rightsholder group in communities often lacks access to "
@@ -489,7 +52,6 @@ COPS = [
         "activities": [
             {
                 "title": "Community Solidarity for Women Empowerment",
-                "phase": 1,
                 # 001 outputs: 29 October 2023; article 003 says 28 October 2023. The booklet
                 # (main source) is followed.
                 "start": datetime.date(2023, 10, 29),
@@ -506,7 +68,6 @@ COPS = [
             },
             {
                 "title": ("Linking and Learning Event on Freedom, Equality, and Freedom from Discrimination"),
-                "phase": 1,
                 "start": datetime.date(2023, 12, 11),
                 "end": datetime.date(2023, 12, 12),
                 "place": "Rattanakiri",
@@ -524,7 +85,6 @@ COPS = [
                     "Advocate and promote sign language with five rightsholder groups in the "
                     "community in Rattanakiri province"
                 ),
-                "phase": 2,
                 "start": datetime.date(2024, 2, 25),
                 "end": datetime.date(2024, 2, 26),
                 "place": "Rattanakiri",
@@ -539,7 +99,6 @@ COPS = [
             },
             {
                 "title": "Organize amplify campaign for celebrate the International Women's Day",
-                "phase": 2,
                 # 001 prints "5th February 2024". International Women's Day is 8 March and the
                 # booklet lists this after the 25-26 February workshop, so this may be a typo
                 # for 5 March 2024; the printed date is kept.
@@ -559,28 +118,6 @@ COPS = [
     },
     {
         "code": "cop-ip",
-        "name": "CoP-Indigenous People",
-        "programme": "KH",
-        "domain": (
-            "The language identity of the Kui (Kuy) indigenous community: the CoP uses "
-            "theatrical performance (Yike opera) and multimedia to encourage Kui youth to learn, "
-            "understand and speak the Kui language louder and prouder."
-        ),
-        # The project works with indigenous youth, hence "age" besides "indigenous".
-        "rightsholder_groups": ["indigenous", "age"],
-        "status": "active",
-        "phases": [
-            {
-                "number": 1,
-                "title": (
-                    "Amplifying the voice of the Kui indigenous community through an Opera "
-                    "theatrical performance"
-                ),
-                "year": 2024,
-            },
-        ],
-        "members": ["OPKC", "PHUMASIA"],
-        "lead": "OPKC",
         "project_title": (
             "Amplifying the voice of the Kui indigenous community through an Opera theatrical "
             "performance “Yike”"
@@ -609,7 +146,6 @@ COPS = [
         "activities": [
             {
                 "title": "Script story installation",
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "Kompong Thom",
@@ -623,7 +159,6 @@ COPS = [
             },
             {
                 "title": "4 x 2 days training to core actor IP youth",
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "Kompong Thom",
@@ -637,7 +172,6 @@ COPS = [
             },
             {
                 "title": "Exhibition, and performance on “Chheutéal's Shad”",
-                "phase": 1,
                 "start": datetime.date(2024, 3, 8),
                 "end": datetime.date(2024, 3, 8),
                 "place": "Kompong Thom",
@@ -654,33 +188,6 @@ COPS = [
     },
     {
         "code": "cop-elderly-pwd",
-        "name": "CoP-Elderly & PwD",
-        "programme": "KH",
-        "domain": (
-            "Elderly people and people with disabilities face barriers to taking part in "
-            "community life and limited access to social services, social assistance and "
-            "protection programmes; the CoP uses community theatre to bring their stories to "
-            "the public and to duty bearers."
-        ),
-        # 001 outputs: the performers also included women who suffered domestic violence; the
-        # CoP's own groups are the two in its name.
-        "rightsholder_groups": ["pwd", "age"],
-        "status": "active",
-        "phases": [
-            {
-                "number": 1,
-                "title": ("Community theatrical performance of people with disabilities (PwD) and elderly"),
-                "year": 2024,
-            },
-        ],
-        # 001 "Members:" list: "WWD-LAN/KHEN", "Help Age Cambodia (HAC)", "OPA/HAC", "LKO".
-        # "WWD-LAN/KHEN" is two members (both are separate organisations elsewhere in 001).
-        # "OPA/HAC" is read as the Older People's Association working with HelpAge Cambodia;
-        # HAC is already listed on its own line, so OPA is added as a separate member (the
-        # outputs section names the CoP "WWD-LAN, LKO, OPA, HAC"). Note that the outputs section
-        # does not name KHEN.
-        "members": ["WWD-LAN", "KHEN", "HAC", "OPA", "LKO"],
-        "lead": "WWD-LAN",
         "project_title": "Amplify the Voice of Community through Theatre “MOTHER”",
         "problem_analysis": (
             "The elderly and individuals living with a disability often face barriers in "
@@ -704,7 +211,6 @@ COPS = [
         "activities": [
             {
                 "title": "Training on the rights of people with disability and elderly",
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "Battambang",
@@ -718,7 +224,6 @@ COPS = [
             },
             {
                 "title": "18 days of story script installation and rehearsal training",
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "Battambang",
@@ -732,7 +237,6 @@ COPS = [
             },
             {
                 "title": "Big Performance day “Mother” and reflection",
-                "phase": 1,
                 # 001 outputs: "1st - 2nd of March 2024, Battambang" (the forum theatre started
                 # at 2 pm).
                 "start": datetime.date(2024, 3, 1),
@@ -750,24 +254,6 @@ COPS = [
     },
     {
         "code": "cop-lgbtiq",
-        "name": "CoP-LGBTIQ+",
-        "programme": "KH",
-        "domain": (
-            "Public awareness of the challenges faced by LGBTIQ+ couples and individuals is "
-            "lacking, especially in Cambodia where LGBTIQ+ couples cannot legally marry; the CoP "
-            "documents love and family-acceptance stories to raise awareness."
-        ),
-        "rightsholder_groups": ["lgbtiq"],
-        "status": "active",
-        "phases": [
-            {
-                "number": 1,
-                "title": "Unfolding LGBTIQ+ journey: embracing diversity, equality, and inclusion",
-                "year": 2024,
-            },
-        ],
-        "members": ["LiD", "WPM"],
-        "lead": "LiD",
         "project_title": "Unfolding LGBTQ+ journey: embracing diversity, equality, and inclusion",
         "problem_analysis": (
             "The public's awareness of the challenges faced by LGBT couples and individuals is "
@@ -797,7 +283,6 @@ COPS = [
         "activities": [
             {
                 "title": "Celebrate Month of Love online campaign by capturing family acceptance",
-                "phase": 1,
                 "start": datetime.date(2024, 2, 1),
                 "end": datetime.date(2024, 2, 29),
                 "place": "Online",
@@ -811,7 +296,6 @@ COPS = [
             },
             {
                 "title": "Document 3 LGBTIQ love stories videos",
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "Phnom Penh",
@@ -825,7 +309,6 @@ COPS = [
             },
             {
                 "title": "Physical video screening to celebrate IDAHOT Day",
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "Phnom Penh",
@@ -842,23 +325,6 @@ COPS = [
     },
     {
         "code": "cop-dic",
-        "name": "CoP-Disability Identity Card",
-        "programme": "KH",
-        "domain": (
-            "Many persons with disabilities struggle to obtain the Disability Identification "
-            "Card (DIC) for lack of knowledge, complex procedures and lack of guidance, with "
-            "differences between provinces; the CoP researches the causes and recommends "
-            "solutions."
-        ),
-        # 001: the study "will involve the LGBTQ community, seniors, minorities, and women", but
-        # the card concerns people with disabilities, who are the CoP's group.
-        "rightsholder_groups": ["pwd"],
-        "status": "active",
-        "phases": [
-            {"number": 1, "title": "Researching disability identity card (DIC)", "year": 2024},
-        ],
-        "members": ["WWD-LAN", "KHEN", "RSDOB", "RSO", "DDSP"],
-        "lead": "WWD-LAN",
         "project_title": "Researching disability identity card (DIC)",
         "problem_analysis": (
             "The Disability Identification Card (DIC) is a vital tool for Persons with "
@@ -891,7 +357,6 @@ COPS = [
                 "title": (
                     "Online Workshop with Partners to Elaborate on the Inquiry and Coordinate Data Collection"
                 ),
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "Online",
@@ -908,7 +373,6 @@ COPS = [
                     "Develop a Questionnaire for Adults with Disabilities or Their Parents about "
                     "Disability Card Access"
                 ),
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "",
@@ -922,7 +386,6 @@ COPS = [
             },
             {
                 "title": "Training Partners to Spread the Questionnaire and Organize Interviews",
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "",
@@ -940,7 +403,6 @@ COPS = [
                     "Conducting 300 Interviews with Individuals with Disabilities and 84 with Local "
                     "Authorities (Individual or Group)"
                 ),
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "",
@@ -954,7 +416,6 @@ COPS = [
             },
             {
                 "title": "Data Collection and Analysis",
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "",
@@ -970,7 +431,6 @@ COPS = [
                     "Conduct a Workshop to Analyze and Adjust the Preliminary Report, and Find "
                     "Solutions to Better Disability Card Access"
                 ),
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "",
@@ -987,7 +447,6 @@ COPS = [
                     "Write a Final Report with Conclusions and Recommendations to the Government "
                     "and Local Authorities (Dissemination Workshop in a Big Group)"
                 ),
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "",
@@ -1003,7 +462,6 @@ COPS = [
                 "title": (
                     "Dissemination Meeting with Local Authorities and Government, Relevant Stakeholders"
                 ),
-                "phase": 1,
                 "start": None,
                 "end": None,
                 "place": "Kampot",
@@ -1020,24 +478,6 @@ COPS = [
     },
     {
         "code": "cop-art-mh",
-        "name": "CoP-Art & Mental Health and Sign Language for All",
-        "programme": "KH",
-        "domain": (
-            "Deaf people and people with hearing impairments struggle with their mental health "
-            "because they find it hard to express and release their emotions; the CoP offers "
-            "drawing and painting as a new way to express emotions and relieve stress."
-        ),
-        "rightsholder_groups": ["pwd"],
-        "status": "active",
-        "phases": [
-            {
-                "number": 1,
-                "title": ("“Paint Your Emotion” for deaf and people living with hearing impairments"),
-                "year": 2024,
-            },
-        ],
-        "members": ["AMH", "SLA"],
-        "lead": "AMH",
         "project_title": "Paint Your Emotion",
         "problem_analysis": (
             "Hearing impairment individuals struggle with mental health due to difficulties in "
@@ -1059,7 +499,6 @@ COPS = [
         "activities": [
             {
                 "title": "Paint Your Emotion workshop",
-                "phase": 1,
                 "start": datetime.date(2024, 5, 26),
                 "end": datetime.date(2024, 5, 26),
                 "place": "Phnom Penh",
@@ -1076,20 +515,9 @@ COPS = [
     },
 ]
 
-# ---------------------------------------------------------------------------------------------
-# Laos: article 004 describes CoP creation in Laos (thematic groups, the annual L&L event of
-# 6-7 November 2023) but names no individual CoP, so there is none to transcribe.
-# ---------------------------------------------------------------------------------------------
-
-LAOS_COPS = []
-
-# ---------------------------------------------------------------------------------------------
-# DEMO budgets. These are demo figures, NOT the CoPs' real budgets: plausible small-NGO costs
-# invented for the portal demo. "activity" is an index into that CoP's "activities" list.
-# Each CoP stays under EUR 9,000 (at 1 USD = 0.92 EUR, 1 KHR = 0.00023 EUR) and the six together
-# under the EUR 50,000 fund.
-# ---------------------------------------------------------------------------------------------
-
+# DEMO budgets: demo figures, NOT the CoPs' real budgets. "activity" is an index into that CoP's
+# "activities" list. Each CoP stays under EUR 9,000 (1 USD = 0.92 EUR, 1 KHR = 0.00023 EUR) and
+# the six together under the EUR 50,000 fund.
 DEMO_BUDGETS = {
     "cop-women": [
         # 0 Community Solidarity for Women Empowerment (1 day)
@@ -1883,11 +1311,7 @@ DEMO_BUDGETS = {
     ],
 }
 
-# ---------------------------------------------------------------------------------------------
-# DEMO workflow states of each CoP's proposal (invented, to show every step of the workflow;
-# they do not describe what really happened: in reality all six were funded and implemented).
-# ---------------------------------------------------------------------------------------------
-
+# Where each demo proposal stands in the workflow.
 DEMO_STATES = {
     "cop-women": "approved",
     "cop-ip": "approved",
@@ -1897,13 +1321,9 @@ DEMO_STATES = {
     "cop-art-mh": "draft",
 }
 
-# ---------------------------------------------------------------------------------------------
 # DEMO users. ALL FICTIONAL: invented names, not the real staff named in the booklets, with
-# @example.org addresses. The committee member "ratana.committee" is also affiliated with KHEN
-# (a member of CoP-Women, CoP-Elderly & PwD and CoP-Disability Identity Card) to demonstrate a
-# conflict of interest.
-# ---------------------------------------------------------------------------------------------
-
+# @example.org addresses. "ratana.committee" is also affiliated with KHEN (a member of CoP-Women,
+# CoP-Elderly & PwD and CoP-Disability Identity Card) to demonstrate a conflict of interest.
 DEMO_USERS = [
     # Grantee staff (fictional)
     {
@@ -2078,243 +1498,47 @@ DEMO_TOTP_SECRET = "CCOPDEMOTOTPSECRETFORTHEDEMOONLY"  # noqa: S105 - demo data,
 DEMO_BACKUP_CODES = ["2026000001", "2026000002", "2026000003", "2026000004", "2026000005"]
 
 # ---------------------------------------------------------------------------------------------
-# Implemented activities as reported in the "CCoP Outputs" section of 001 and in article 003.
-# "activity" is the index of the matching activity in that CoP's "activities" list (for outputs
-# that cover a whole project: the culminating activity). Where 001 gives only months, start/end
-# are the first and last day of those months. "participants" only where the seeds give or imply
-# numbers; splits across groups are estimates and are commented.
+# Activity reports of the approved demo grants.
+#
+# BOOKLET_DELIVERS: the booklet's activity records (fixtures/booklet.json, by reference) that the
+# approved demo grant of their CoP delivers, each with the index of the planned activity it
+# delivers in that CoP's demo proposal. seed_demo attaches them (`report_attach_to_grant`).
+#
+# DEMO_REPORTS: reports the demo files through the services for planned activities the booklet
+# reports nothing about, to show the workflow (a submitted report waiting for the facilitator, a
+# draft). Their participant figures are the demo proposal's expected ones: demo figures, marked
+# `is_demo`, like the budgets.
 # ---------------------------------------------------------------------------------------------
 
-DEMO_ACTIVITY_REPORTS = [
+BOOKLET_DELIVERS = {
+    "booklet-cop-women-solidarity": 0,
+    "booklet-cop-women-freedom": 1,
+    "booklet-cop-women-sign-language": 2,
+    "booklet-cop-women-womens-day": 3,
+    "booklet-cop-ip-kui": 2,
+}
+
+DEMO_REPORTS = [
     {
-        "cop": "cop-women",
+        "cop": "cop-ip",
         "activity": 0,
-        "title": "Community Solidarity for Women Empowerment",
-        # 001: 29 October 2023; 003: 28 October 2023 (the booklet is followed).
-        "start": datetime.date(2023, 10, 29),
-        "end": datetime.date(2023, 10, 29),
-        "place": "Rattanakiri",
-        "summary": (
-            "The first CoP-Women workshop, run by AUA, WPM, LKO, CIPL and WWD-LAN, created a safe "
-            "space for the five rightsholder groups to share their life stories and address "
-            "stigma and identity-based discrimination. Participants listened with empathy, "
-            "apologised to each other for past discrimination, and asked authorities for equal "
-            "access to education, healthcare and jobs, for ID-Poor and disability identification "
-            "cards, and for scholarships for indigenous and ID-Poor youth."
+        "state": "submitted",
+        "kind": "workshop",
+        "description": (
+            "Elders and youth of the Kui community told the stories the Yike performance is built "
+            "on; the core actors drafted the script in the Kui language and read it back to the "
+            "elders for their feedback."
         ),
-        "participants": {},  # no numbers given
-        "stakeholders": ["Linking & Learning Team, Live & Learn Cambodia"],
-        "outputs": [
-            {"kind": "video", "title": "Women's Voice toward Inclusive"},
-            {
-                "kind": "article",
-                "title": "Community solidarity for women empowerment in Rattanakiri Province",
-            },
-        ],
-    },
-    {
-        "cop": "cop-women",
-        "activity": 1,
-        "title": "Linking and Learning Event for Freedom, Equality, and Freedom from Discrimination",
-        "start": datetime.date(2023, 12, 11),
-        "end": datetime.date(2023, 12, 12),
-        "place": "Rattanakiri",
-        "summary": (
-            "The second CoP-Women workshop gave the five rightsholder groups the opportunity to "
-            "meet diverse stakeholders and share their stories and challenges, with the aim of "
-            "ending discrimination. Participants realised they are not alone, felt seen, heard "
-            "and empowered, and asked the team to host more such events."
-        ),
-        "participants": {},  # no numbers given
-        "stakeholders": ["Diverse local stakeholders (not named in the booklet)"],
-        "outputs": [
-            {
-                "kind": "article",
-                "title": "Linking and Learning Event for Freedom, Equality, and Freedom from Discrimination",
-            },
-        ],
-    },
-    {
-        "cop": "cop-women",
-        "activity": 2,
-        "title": "Advocate and promote sign language with five rightsholder groups in the community",
-        "start": datetime.date(2024, 2, 25),
-        "end": datetime.date(2024, 2, 26),
-        "place": "Rattanakiri",
-        "summary": (
-            "CoP-Women introduced its new member, Cambodian sign language, to spread awareness "
-            "of the deaf community in Rattanakiri, where no institution or NGO runs a deaf "
-            "development programme. Deaf people shared their experiences and taught basic sign "
-            "language in engaging, playful lessons after presentations on inclusive language."
-        ),
-        "participants": {},  # no numbers given
-        "stakeholders": [],
-        "outputs": [
-            {"kind": "video", "title": "Video of learning results"},
-        ],
-    },
-    {
-        "cop": "cop-women",
-        "activity": 3,
-        "title": "Organize amplify campaign for celebrate the International Women's Day",
-        # Printed as 5 February 2024 in 001 (possibly a typo for 5 March 2024; kept as printed).
-        "start": datetime.date(2024, 2, 5),
-        "end": datetime.date(2024, 2, 5),
-        "place": "Banlung City Kindergarten, Rattanakiri",
-        "summary": (
-            "Around 89 participants, including women living with HIV, LGBT, elderly, disabled and "
-            "indigenous people and young students, took part in the campaign highlighting the "
-            "diversity and challenges of the five communities. Representatives of national and "
-            "provincial authorities attended, and participants engaged passers-by on the street."
-        ),
-        # 001 gives only the total ("around 89"); the split across groups is an estimate.
-        "participants": {"women": 25, "lgbtiq": 15, "age": 20, "pwd": 15, "indigenous": 14},
-        "stakeholders": [
-            "National AIDS Authority",
-            "Ratanakkiri Provincial Hall",
-            "Department of Women's Affairs",
-            "Department of Health",
-            "Ratanakkiri Provincial Department of Social Affairs",
-        ],
-        "outputs": [
-            {"kind": "video", "title": "Video of CoP Journey"},
-        ],
+        "participants_total": 25,
+        "groups": {"indigenous": 20, "age": 5},
     },
     {
         "cop": "cop-ip",
-        "activity": 2,
-        "title": "Amplifying the Kui Indigenous identity through theatrical performance and multimedia",
-        # 001: "January - March 2024, Kompong Thom"; the performance was on 8 March 2024.
-        "start": datetime.date(2024, 1, 1),
-        "end": datetime.date(2024, 3, 31),
-        "place": "Kompong Thom",
-        "summary": (
-            "After an intensive training programme, indigenous youth performed a Khmer Opera in "
-            "their native Kui language on 8 March 2024, with stories rooted in the Kui "
-            "community's heritage, traditions and current challenges. The performance drew over a "
-            "thousand participants from the Kui and other communities, and traditional games "
-            "made it an educational and celebratory event."
-        ),
-        # "over a thousand participants from the Kui and other communities"
-        "participants": {"indigenous": 1000},
-        "stakeholders": ["Kui and neighbouring communities"],
-        "outputs": [
-            {"kind": "video", "title": "Video of CoP project journey and full performance"},
-            {"kind": "poster", "title": "Amplifying posters for the performance"},
-        ],
+        "activity": 1,
+        "state": "draft",
+        "kind": "training",
+        "description": "",
+        "participants_total": None,
+        "groups": {},
     },
-    {
-        "cop": "cop-elderly-pwd",
-        "activity": 2,
-        "title": "Amplify the Voice of Community through Theatre “MOTHER”",
-        "start": datetime.date(2024, 3, 1),
-        "end": datetime.date(2024, 3, 2),
-        "place": "Battambang",
-        "summary": (
-            "Fifteen performers, elderly people, women who suffered domestic violence and people "
-            "with disabilities, conveyed the struggles of their lives in a forum theatre "
-            "performance based on real stories. Local authorities and stakeholders in the "
-            "audience were encouraged to find solutions for better access to public services."
-        ),
-        # 001: "15 performers consisting of elderly people, women who suffered from domestic
-        # violence and people with disabilities"; the even split is an estimate.
-        "participants": {"age": 5, "women": 5, "pwd": 5},
-        "stakeholders": ["Local authorities", "Other stakeholders (not named in the booklet)"],
-        "outputs": [],
-    },
-    {
-        "cop": "cop-lgbtiq",
-        "activity": 2,
-        "title": "Unfolding LGBTQ+ Journey: Embracing Diversity, Equality, and Inclusion!",
-        # 001: "February - May 2024, Phnom Penh".
-        "start": datetime.date(2024, 2, 1),
-        "end": datetime.date(2024, 5, 31),
-        "place": "Phnom Penh",
-        "summary": (
-            "To celebrate IDAHOT, LiD and Women Peace Makers organised a film screening with the "
-            "storytelling of a lesbian woman and three videos of LGBTQIA+ couples, with two live "
-            "lip-sync performances in between. Participants shared their thoughts after each "
-            "video, and the evening ended with a Kahoot quiz and a lucky draw with 10 winners."
-        ),
-        "participants": {},  # no numbers given
-        "stakeholders": [],
-        "outputs": [
-            {"kind": "poster", "title": "Amplifying posters"},
-            {"kind": "video", "title": "Video screening"},
-            {"kind": "video", "title": "Video campaign"},
-        ],
-    },
-    {
-        "cop": "cop-dic",
-        "activity": 6,
-        "title": "Researching disability identity card (DIC)",
-        # 001: "January - May 2024"; no place given.
-        "start": datetime.date(2024, 1, 1),
-        "end": datetime.date(2024, 5, 31),
-        "place": "",
-        "summary": (
-            "The DIC is mostly known by people identifying as having a disability, but knowledge "
-            "of its use and how to obtain it is limited, so only a minority of respondents own "
-            "one; geographical area and type of disability strongly affect access. Schools are "
-            "largely unaware of the card, and better coordination between NGOs, schools and local "
-            "authorities would facilitate registration."
-        ),
-        # The plan in 001 was 300 interviews with people with disabilities (and 84 with local
-        # authorities); the number actually completed is not given.
-        "participants": {"pwd": 300},
-        "stakeholders": ["Local authorities", "Schools", "NGOs"],
-        "outputs": [
-            {"kind": "report", "title": "Researching disability identity card (DIC): findings"},
-        ],
-    },
-    {
-        "cop": "cop-art-mh",
-        "activity": 0,
-        "title": "Paint Your Emotion",
-        "start": datetime.date(2024, 5, 26),
-        "end": datetime.date(2024, 5, 26),
-        "place": "Phnom Penh",
-        "summary": (
-            "Deaf participants learnt the basics of drawing and painting, how to hold a pencil "
-            "and brush, and how to use and mix colours. They practised connecting emotions with "
-            "colours and images and put their feelings into paintings, gaining another tool to "
-            "express what cannot be said in words."
-        ),
-        "participants": {},  # no numbers given
-        "stakeholders": [],
-        "outputs": [],
-    },
-]
-
-# ---------------------------------------------------------------------------------------------
-# Lessons learned: the word cloud at the end of 001, read as short phrases (the cloud's word
-# order is scrambled; adjacent words were joined only where they obviously belong together).
-# ---------------------------------------------------------------------------------------------
-
-LESSONS_LEARNED = [
-    "Lack of support",
-    "Resources",
-    "CCoP administration",
-    "Operation cost",
-    "New ideas emerge",
-    "Visibility",
-    "Documentation",
-    "Ownership of co-creation",
-    "Facilitation",
-    "Compromising",
-    "Building relationships",
-    "Collaboration with stakeholders",
-    "Amplification",
-    "Tax regulation",
-    "CCoP team spirit in action",
-    "Adaptability",
-    "Flexibility",
-    "Intersectionality",
-    "Empowering",
-    "Creativity",
-    "Timing",
-    "Schedule",
-    "Create a safe space",
-    "Expand the community",
-    "National departments and local authorities",
 ]

@@ -1,9 +1,11 @@
-"""Load the demo: the programmes, organisations and CoPs of the seed documents, the CCoP fund,
-one proposal per Cambodian CoP in a spread of workflow states (demo budget figures), and
-fictional demo users. Idempotent: a second run changes nothing.
+"""Load the demo: the reference data of the seed documents (fixtures: programmes, organisations,
+CoPs and members, the booklet's activities, outputs and lessons), the CCoP fund, fictional demo
+users, one proposal per Cambodian CoP in a spread of workflow states (demo budget figures), and
+the activity reports of the approved demo grants. Idempotent: a second run changes nothing.
 
-Proposals go through the domain API (create, endorse, submit, review, approve...), so the demo
-obeys the same rules as every other way in."""
+It lives in `activities`, the top app, because it builds on every app. Proposals and reports go
+through the domain API (create, endorse, submit, review, approve, report...), so the demo obeys
+the same rules as every other way in."""
 
 from __future__ import annotations
 
@@ -11,15 +13,18 @@ import datetime
 from base64 import b32decode
 from decimal import Decimal
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ccop import demo_data
+from activities import demo_data
+from activities import services as activity_services
+from activities.models import ActivityReport, Lesson, Output, Stakeholder
 from ccop.accounts import two_factor
-from ccop.models import CoP, CoPPhase, CountryProgramme, Membership, Organisation, RightsholderGroup, User
+from ccop.models import CoP, CountryProgramme, Membership, Organisation, RightsholderGroup, User
 from ccop.roles import sync_role_groups, user_set_role
 from grants.models import Fund
 from proposals import services
@@ -28,7 +33,8 @@ from proposals.models import Proposal, ReviewCriterion
 DEMO_PASSWORD = "ccop-demo-2026"  # documented in the README; demo data only
 FUND_NAME = "CCoP fund"
 RATES = {"USD": Decimal("0.92"), "KHR": Decimal("0.00023")}
-JOINED = datetime.date(2023, 3, 21)
+# The reference data (fixtures/README.md): `manage.py loaddata` these by name.
+FIXTURES = ("reference_programmes", "reference_cops", "booklet")
 CRITERIA = [
     ("Relevance to the rightsholder groups", "Does it answer a need the rightsholder groups named?"),
     ("Joint ownership by the members", "Did the members co-create it; does each have a role?"),
@@ -48,45 +54,37 @@ class Command(BaseCommand):
             transaction.atomic(),
         ):
             sync_role_groups()
-            programmes = self.programmes()
-            self.organisations(programmes)
+            self.load_reference_data()
+            programmes = {p.code: p for p in CountryProgramme.objects.all()}
             users = self.users(programmes)
             self.two_factor()
             fund = self.fund(programmes["KH"])
-            for cop_data in demo_data.COPS + demo_data.LAOS_COPS:
-                cop = self.cop(cop_data, programmes)
-                if cop_data["code"] in demo_data.DEMO_BUDGETS:
-                    self.proposal(cop, cop_data, fund, users)
+            for data in demo_data.DEMO_PROPOSALS:
+                cop = CoP.objects.get(code=data["code"])
+                self.proposal(cop, data, fund, users)
+            self.reports(users)
         self.stdout.write(self.style.SUCCESS(self.summary(fund)))
 
-    # ----------------------------------------------------------------------- reference data
-
-    def programmes(self) -> dict[str, CountryProgramme]:
-        result = {}
-        for data in demo_data.COUNTRY_PROGRAMMES:
-            result[data["code"]], _ = CountryProgramme.objects.update_or_create(
-                code=data["code"],
-                defaults={"name": data["name"], "country": data["country"], "language": data["language"]},
+    def load_reference_data(self) -> None:
+        """`loaddata` the fixtures. Loading them again resets the booklet's records to the
+        fixture, links to the demo grants included: those links (made once through
+        `report_attach_to_grant`, with their history) are put back as they were."""
+        attached = list(
+            ActivityReport.objects.filter(
+                reference__in=demo_data.BOOKLET_DELIVERS, grant__isnull=False
+            ).values("pk", "grant_id", "planned_activity_id")
+        )
+        call_command("loaddata", *FIXTURES, verbosity=0)
+        for row in attached:
+            ActivityReport.objects.filter(pk=row["pk"]).update(
+                grant_id=row["grant_id"], planned_activity_id=row["planned_activity_id"]
             )
-        for group in demo_data.RIGHTSHOLDER_GROUPS:
-            RightsholderGroup.objects.filter(code=group["code"]).update(name_local=group["name_km"])
-        return result
-
-    def organisations(self, programmes):
-        for data in demo_data.ORGANISATIONS:
-            Organisation.objects.update_or_create(
-                acronym=data["acronym"],
-                defaults={
-                    "name": data["name"],
-                    "name_local": data["name_local"],
-                    "kind": data["kind"],
-                    "website": data["website"],
-                    "country_programme": programmes[data["programme"]],
-                },
-            )
-        for data in demo_data.COUNTRY_PROGRAMMES:
-            programmes[data["code"]].facilitators.set(
-                Organisation.objects.filter(acronym__in=data["facilitators"])
+        # loaddata saves raw (no history): give each loaded record its first history row, so the
+        # audit trail and the admin's history pages know where it came from.
+        for model in (Organisation, CoP, Membership, ActivityReport, Stakeholder, Output, Lesson):
+            missing = list(model.objects.exclude(pk__in=model.history.values("id")))
+            model.history.bulk_history_create(
+                missing, default_change_reason="loaded from the reference fixtures"
             )
 
     def users(self, programmes) -> dict[str, User]:
@@ -182,49 +180,14 @@ class Command(BaseCommand):
             )
         return fund
 
-    def cop(self, data, programmes) -> CoP:
-        cop, _ = CoP.objects.update_or_create(
-            code=data["code"],
-            defaults={
-                "name": data["name"],
-                "country_programme": programmes[data["programme"]],
-                "domain": data["domain"],
-                "status": data["status"],
-            },
-        )
-        cop.rightsholder_groups.set(RightsholderGroup.objects.filter(code__in=data["rightsholder_groups"]))
-        for phase in data["phases"]:
-            CoPPhase.objects.update_or_create(
-                cop=cop,
-                number=phase["number"],
-                defaults={
-                    "title": phase["title"],
-                    "starts_on": datetime.date(phase["year"], 1, 1),
-                    "ends_on": datetime.date(phase["year"], 12, 31),
-                },
-            )
-        for acronym in data["members"]:
-            Membership.objects.update_or_create(
-                cop=cop,
-                organisation=Organisation.objects.get(acronym=acronym),
-                defaults={
-                    "role": Membership.Role.LEAD if acronym == data["lead"] else Membership.Role.MEMBER,
-                    "joined_on": JOINED,
-                },
-            )
-        return cop
-
     # ----------------------------------------------------------------------- proposals
 
     def proposal(self, cop: CoP, data, fund: Fund, users) -> Proposal | None:
         if Proposal.objects.filter(cop=cop, fund=fund, is_demo=True).exists():
             return None  # already seeded: the demo never rewrites a proposal's history
-        grantees = [
-            m.organisation
-            for m in cop.memberships.select_related("organisation")
-            if m.organisation.is_grantee
-        ]
-        lead = Organisation.objects.get(acronym=data["lead"])
+        memberships = list(cop.memberships.select_related("organisation"))
+        grantees = [m.organisation for m in memberships if m.organisation.is_grantee]
+        lead = next(m.organisation for m in memberships if m.role == m.Role.LEAD)
         grantees.sort(key=lambda o: o != lead)
         staff = [self.staff_of(o) for o in grantees]
         author = staff[0]
@@ -237,14 +200,14 @@ class Command(BaseCommand):
             title=data["project_title"],
             acting_user=author,
             applicants=grantees,
-            phase=cop.phases.order_by("-number").first() if len(data["phases"]) > 1 else cop.phases.first(),
+            phase=cop.phases.order_by("-number").first(),
             problem_analysis=data["problem_analysis"],
             objectives="\n".join(f"- {o}" for o in data["objectives"]),
             provinces=data["provinces"],
             starts_on=first_start or datetime.date(2024, 1, 1),
             ends_on=last_end or datetime.date(2024, 12, 31),
             budget_option=Proposal.BudgetOption.FACILITATOR,
-            target_groups=list(RightsholderGroup.objects.filter(code__in=data["rightsholder_groups"])),
+            target_groups=list(cop.rightsholder_groups.all()),
             is_demo=True,
         )
         groups = {g.code: g for g in RightsholderGroup.objects.all()}
@@ -322,6 +285,54 @@ class Command(BaseCommand):
             services.proposal_reject(
                 proposal=proposal, acting_user=committee, reason="Outside the fund's purpose."
             )
+
+    # ----------------------------------------------------------------------- activity reports
+
+    def reports(self, users) -> None:
+        """The approved demo grants deliver the booklet's activities of their CoP (attached by the
+        programme's facilitator), and file the demo's own reports through the services."""
+        facilitator = users["channary.llc"]
+        for reference, index in demo_data.BOOKLET_DELIVERS.items():
+            report = ActivityReport.objects.get(reference=reference)
+            grant = self.demo_grant(report.cop)
+            if grant is None or report.grant_id is not None:
+                continue
+            activity = grant.proposal.activities.order_by("order", "pk")[index]
+            activity_services.report_attach_to_grant(
+                report=report, grant=grant, planned_activity=activity, acting_user=facilitator
+            )
+        for data in demo_data.DEMO_REPORTS:
+            cop = CoP.objects.get(code=data["cop"])
+            grant = self.demo_grant(cop)
+            if grant is None:
+                continue
+            activity = grant.proposal.activities.order_by("order", "pk")[data["activity"]]
+            if ActivityReport.objects.filter(grant=grant, planned_activity=activity, is_demo=True).exists():
+                continue
+            author = self.staff_of(Organisation.objects.get(memberships__cop=cop, memberships__role="lead"))
+            report = activity_services.report_create(
+                grant=grant,
+                acting_user=author,
+                is_demo=True,
+                title=activity.title,
+                kind=data["kind"],
+                planned_activity=activity,
+                # The booklet dates the CoP-IP project "January - March 2024" as a whole.
+                starts_on=activity.starts_on or datetime.date(2024, 1, 1),
+                ends_on=activity.ends_on or datetime.date(2024, 3, 31),
+                date_precision="day" if activity.starts_on else "month",
+                province=activity.place,
+                description=data["description"],
+                participants_total=data["participants_total"],
+                groups=data["groups"],
+            )
+            if data["state"] == "submitted":
+                activity_services.report_submit(report=report, acting_user=author)
+
+    @staticmethod
+    def demo_grant(cop: CoP):
+        proposal = Proposal.objects.filter(cop=cop, is_demo=True, status=Proposal.Status.APPROVED).first()
+        return getattr(proposal, "grant", None)
 
     def summary(self, fund: Fund) -> str:
         lines = [f"{fund}: approved {fund.approved_total()}, remaining {fund.remaining()}"]
