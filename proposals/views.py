@@ -388,10 +388,13 @@ class ProposalEditView(ProposalMixin, View):
             lines, rates, skipped = forms.typed_totals_input()
             summary = budget_summary(proposal, lines=lines, rates=rates)
         plan = forms.plan
+        endorsements = list(proposal.endorsements.all())  # read once: the same queries whatever they say
         valid_ids = services.valid_endorsement_organisation_ids(
-            proposal, services.plan_content_digest(proposal, plan)
+            proposal, services.plan_content_digest(proposal, plan), endorsements=endorsements
         )
-        problems = services.proposal_submission_problems(proposal, plan=plan, valid_ids=valid_ids)
+        problems = services.proposal_submission_problems(
+            proposal, plan=plan, valid_ids=valid_ids, endorsements=endorsements
+        )
         context = {
             "proposal": proposal,
             "forms": forms,

@@ -112,11 +112,12 @@ def _client(user) -> Client:
     return client
 
 
-def census(pages: str | None = None) -> list[Measure]:
-    """Every page as every role that sees it (`pages`: a regular expression on URL names)."""
+def census(pages: str | None = None, s: sweep.Scenario | None = None) -> list[Measure]:
+    """Every page as every role that sees it (`pages`: a regular expression on URL names), on
+    `s` (default: `scenario()` of the data as it is)."""
     import re
 
-    s = scenario()
+    s = s or scenario()
     targets = sweep.page_targets(s)
     if pages:
         targets = [t for t in targets if re.search(pages, t.name)]
