@@ -20,8 +20,6 @@ from tests.page_census import census, scenario
 KNOWN_GROWING = {
     "admin:proposals_proposal_change": "one query per budget line and per row's activity choices; "
     "branch `committee` owns proposals/admin/ and fixes it (issue 13)",
-    "admin:proposals_plannedactivity_change": "its expected-participants inline reads each row's "
-    "rightsholder group (at most five); branch `committee` owns proposals/admin/",
 }
 
 
