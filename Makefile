@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup test-setup run test lint format clean messages
+.PHONY: setup test-setup run test lint format clean messages bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed: install it, or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -50,6 +50,13 @@ messages: setup
 	$(PY) manage.py makemessages -l km -l lo --no-location --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=.cache
 	sed -i 's/^"POT-Creation-Date: .*/"POT-Creation-Date: 2026-01-01 00:00+0700\\n"/' locale/*/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# Issue 13's figures in one run (PostgreSQL at BENCH_POSTGRES, default the local cluster):
+# pages at demo size and at scale, load under gunicorn, PDF, workbook, import, approvals.
+# BENCH_ARGS="--reuse-scale" keeps an earlier scale dataset; "--scale 0.1" a smaller one.
+BENCH_ARGS ?=
+bench: setup
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .cache .pytest_cache

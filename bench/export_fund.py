@@ -240,7 +240,7 @@ def child(args: list[str], env: dict) -> dict:
     return json.loads(output.strip().splitlines()[-1]) if output.strip() else {}
 
 
-def run(lines: int, trace: bool) -> None:
+def run(lines: int, trace: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="ccop-bench-") as folder:
         env = {
             **os.environ,
@@ -277,6 +277,7 @@ def run(lines: int, trace: bool) -> None:
             if trace:
                 row += f" {r['traced_peak_kib'] / 1024:8.1f} MiB"
             print(row)
+        return results
 
 
 def main() -> None:
@@ -285,6 +286,7 @@ def main() -> None:
     )
     parser.add_argument("--lines", type=int, default=None)
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON (bench/run.py)")
     parser.add_argument("--child", choices=["setup", "export", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -296,8 +298,11 @@ def main() -> None:
     elif args.child == "baseline":
         print(json.dumps(measure_baseline(args.out, args.lines, args.tracemalloc)))
     else:
+        figures = {}
         for lines in [args.lines] if args.lines else [20_000, 100_000]:
-            run(lines, args.tracemalloc)
+            figures[lines] = run(lines, args.tracemalloc)
+        if args.json:
+            print(json.dumps(figures))
 
 
 if __name__ == "__main__":

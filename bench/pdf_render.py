@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
+import json
 import logging
 import os
 import shutil
@@ -165,6 +166,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="write the official PDF there (and its HTML and the draft next to it)")
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON (bench/run.py)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ccop-bench-"))
@@ -245,6 +247,18 @@ def main() -> int:
     draft_pages = len(PdfReader(io.BytesIO(draft)).pages)
     print(f"  draft preview ({draft_pages} pages):        {draft_time:6.2f} / {draft_cpu:6.2f}")
     print(f"  load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if args.json:
+        figures = {
+            "pages": pages,
+            "pdf_kib": len(content) / 1024,
+            "full": full,
+            "full_cpu": full_cpu,
+            "template": html_time,
+            "alone": alone,
+            "alone_cpu": alone_cpu,
+            "draft": draft_time,
+        }
+        print(json.dumps(figures))
     return 0
 
 

@@ -13,6 +13,7 @@ name (`apps.get_model`)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,13 +21,14 @@ from decimal import Decimal
 from django import forms
 from django.apps import apps
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db import models
+from django.db import connection, models
 from django.db.models import BigIntegerField, CharField, F, OuterRef, Subquery, Value
 from django.http import Http404
 from django.utils import formats, timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -130,23 +132,74 @@ def _proposal_ref(kind: Kind):
     return Value(None, output_field=BigIntegerField())
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the trail (newest first: date, then kind, then history id, all descending),
+    written into page links as `date|kind|history id`."""
+
+    date: datetime.datetime
+    kind: str
+    hid: int
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()}|{self.kind}|{self.hid}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Cursor | None:
+        """None for anything but a cursor this page wrote (a bad link shows the newest)."""
+        try:
+            date, kind, hid = (value or "").split("|")
+            parsed = datetime.datetime.fromisoformat(date)
+        except ValueError:
+            return None
+        if kind not in KINDS_BY_KEY or not hid.isdigit() or parsed.tzinfo is None:
+            return None
+        return cls(parsed, kind, int(hid))
+
+    @classmethod
+    def of(cls, row) -> Cursor:
+        return cls(row[2], row[0], row[1])
+
+
+def _beyond(key: str, cursor: Cursor, older: bool) -> models.Q:
+    """History rows of the kind `key` past `cursor`: older (further down the trail) or newer."""
+    lt, lte = ("lt", "lte") if older else ("gt", "gte")
+    if key == cursor.kind:
+        return models.Q(**{f"history_date__{lt}": cursor.date}) | models.Q(
+            history_date=cursor.date, **{f"history_id__{lt}": cursor.hid}
+        )
+    # Within one date, kinds are in descending order: a kind below the cursor's comes after it.
+    after_in_order = (key < cursor.kind) == older
+    return models.Q(**{f"history_date__{lte if after_in_order else lt}": cursor.date})
+
+
 def audit_entries(
     *,
     programme_id: int | None,
     proposal_id: int | None = None,
     organisation_id: int | None = None,
     kind: str | None = None,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+    limit: int | None = None,
 ):
     """One queryset (a UNION over the tracked models' history tables) of tuples
     (kind, history_id, date, type, user id, object id, proposal id), newest first, limited to
     `programme_id` (None: every programme) and the filters. History rows of a proposal count
-    for its programme even after the proposal or the row was deleted."""
+    for its programme even after the proposal or the row was deleted.
+
+    Keyset pagination: `before` (older than) or `after` (newer than, oldest first) a cursor,
+    `limit` rows; each table then reads only its own first `limit` rows where the database
+    allows (PostgreSQL), so a page costs the same at any depth, and nothing counts the union."""
     programme_cops = CoP.objects.filter(country_programme_id=programme_id).values("id")
     in_programme = _history("proposals.proposal").filter(cop_id__in=programme_cops).values("id")
     organisation_proposals = (
         _history("proposals.applicant").filter(organisation_id=organisation_id).values("proposal_id")
     )
-    parts = []
+    cursor, older = (after, False) if after is not None else (before, True)
+    order = ("-history_date", "-history_id") if older else ("history_date", "history_id")
+    slice_parts = limit is not None and connection.features.supports_slicing_ordering_in_compound
+    parts, selected = [], []
     for spec in KINDS:
         if kind and spec.key != kind:
             continue
@@ -177,6 +230,13 @@ def audit_entries(
                     )
                 else:
                     rows = rows.filter(country_programme_id=programme_id)
+        if cursor is not None:
+            rows = rows.filter(_beyond(spec.key, cursor, older))
+        selected.append((spec, rows))
+    slice_parts = slice_parts and len(selected) > 1  # one table alone is ordered and cut below
+    for spec, rows in selected:
+        if slice_parts:
+            rows = rows.order_by(*order)[:limit]
         parts.append(
             rows.annotate(
                 audit_kind=Value(spec.key, output_field=CharField()),
@@ -199,7 +259,11 @@ def audit_entries(
     if not parts:
         return _history("proposals.proposal").none().values_list("id")
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return combined.order_by("-audit_date", "-audit_hid")
+    if older:
+        combined = combined.order_by("-audit_date", "-audit_kind", "-audit_hid")
+    else:
+        combined = combined.order_by("audit_date", "audit_kind", "audit_hid")
+    return combined[:limit] if limit is not None else combined
 
 
 # --------------------------------------------------------------------------- what changed
@@ -319,15 +383,27 @@ def audit_page_entries(rows) -> list[Entry]:
     for key, ids in by_kind.items():
         history = KINDS_BY_KEY[key].history_model
         before = history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
-        found = list(
-            history.objects.filter(history_id__in=ids)
-            .select_related("history_user")
-            .annotate(previous_hid=Subquery(before.order_by("-history_id").values("history_id")[:1]))
+        page = history.objects.filter(history_id__in=ids)
+        previous_ids = page.annotate(
+            previous_hid=Subquery(before.order_by("-history_id").values("history_id")[:1])
+        ).values("previous_hid")
+        # The page's rows and the version before each, in one query per kind: on PostgreSQL one
+        # IN over a UNION (an OR of the two scanned the whole history table); SQLite allows no
+        # ordered subquery in a UNION, and the OR costs it nothing.
+        if connection.features.supports_slicing_ordering_in_compound:
+            wanted = models.Q(history_id__in=page.values("history_id").union(previous_ids))
+        else:
+            wanted = models.Q(history_id__in=ids) | models.Q(history_id__in=previous_ids)
+        found = sorted(
+            history.objects.filter(wanted).select_related("history_user"), key=lambda r: r.history_id
         )
-        prior = history.objects.in_bulk([r.previous_hid for r in found if r.previous_hid])
-        for record in found:
-            records[(key, record.history_id)] = record
-            previous[(key, record.history_id)] = prior.get(record.previous_hid)
+        latest: dict[object, models.Model] = {}
+        wanted = set(ids)
+        for record in found:  # oldest first: the one seen last for an object is the one before
+            if record.history_id in wanted:
+                records[(key, record.history_id)] = record
+                previous[(key, record.history_id)] = latest.get(record.id)
+            latest[record.id] = record
     proposal_ids = {row[6] for row in rows if row[6] is not None}
     titles = dict(
         apps.get_model("proposals.proposal")
@@ -395,34 +471,72 @@ def _m2m_snapshots(*groups) -> dict[tuple, frozenset]:
 
 
 class AuditFilterForm(forms.Form):
-    proposal = forms.ModelChoiceField(
-        label=gettext_lazy("Proposal"), queryset=None, required=False, empty_label=gettext_lazy("All")
+    """Filters typed, not chosen from lists: a programme has thousands of proposals and
+    organisations, and a list of them all would weigh more than the page."""
+
+    proposal = forms.IntegerField(
+        label=gettext_lazy("Proposal number"),
+        min_value=1,
+        required=False,
+        help_text=gettext_lazy("As shown after # in the Proposal column."),
     )
-    organisation = forms.ModelChoiceField(
-        label=gettext_lazy("Organisation"), queryset=None, required=False, empty_label=gettext_lazy("All")
+    organisation = forms.CharField(
+        label=gettext_lazy("Organisation"),
+        max_length=30,
+        required=False,
+        help_text=gettext_lazy("Its acronym, e.g. WPM."),
     )
     kind = forms.ChoiceField(label=gettext_lazy("Record"), required=False)
 
     def __init__(self, *args, programme_id: int | None, **kwargs):
         super().__init__(*args, **kwargs)
-        proposals = apps.get_model("proposals.proposal").objects.order_by("title", "pk")
-        organisations = Organisation.objects.order_by("acronym")
-        if programme_id is not None:
-            proposals = proposals.filter(cop__country_programme_id=programme_id)
-            organisations = organisations.filter(country_programme_id=programme_id)
-        self.fields["proposal"].queryset = proposals.only("pk", "title")
-        self.fields["proposal"].label_from_instance = lambda p: f"#{p.pk} {_short(p.title, 70)}"
-        self.fields["organisation"].queryset = organisations.only("pk", "acronym", "name")
-        self.fields["organisation"].label_from_instance = lambda o: f"{o.acronym} – {_short(o.name, 60)}"
+        self.programme_id = programme_id
         self.fields["kind"].choices = [("", _("All"))] + [
             (k.key, str(k.model._meta.verbose_name_plural).capitalize()) for k in KINDS
         ]
-        for field_ in self.fields.values():
-            field_.widget.attrs["class"] = "form-select"
+        for name, field_ in self.fields.items():
+            field_.widget.attrs["class"] = "form-select" if name == "kind" else "form-control"
+
+    def clean_proposal(self):
+        number = self.cleaned_data["proposal"]
+        if number is None:
+            return None
+        proposals = apps.get_model("proposals.proposal")._base_manager.filter(pk=number)
+        if self.programme_id is not None:
+            proposals = proposals.filter(cop__country_programme_id=self.programme_id)
+        if not proposals.exists():
+            raise ValidationError(
+                _("There is no proposal #%(number)s in your programme."),
+                code="unknown_proposal",
+                params={"number": number},
+            )
+        return number
+
+    def clean_organisation(self):
+        """An acronym (any case) or an organisation's number."""
+        value = self.cleaned_data["organisation"].strip()
+        if not value:
+            return None
+        organisations = Organisation.objects.all()
+        if self.programme_id is not None:
+            organisations = organisations.filter(country_programme_id=self.programme_id)
+        found = (
+            organisations.filter(pk=int(value))
+            if value.isdigit()
+            else organisations.filter(acronym__iexact=value)
+        ).first()
+        if found is None:
+            raise ValidationError(
+                _("No organisation of your programme has the acronym %(value)s."),
+                code="unknown_organisation",
+                params={"value": value},
+            )
+        return found.pk
 
 
 class AuditTrailView(LoginRequiredMixin, TemplateView):
-    """Read-only: GET only (anything else is 405)."""
+    """Read-only: GET only (anything else is 405). Paged by cursor (`before` / `after`): no page
+    counts the whole trail."""
 
     template_name = "ccop/audit_trail.html"
     http_method_names = ["get", "head"]
@@ -431,21 +545,39 @@ class AuditTrailView(LoginRequiredMixin, TemplateView):
         programme_id = audit_programme_of(self.request.user)
         form = AuditFilterForm(self.request.GET or None, programme_id=programme_id)
         filters = form.cleaned_data if form.is_valid() else {}
-        entries = audit_entries(
-            programme_id=programme_id,
-            proposal_id=getattr(filters.get("proposal"), "pk", None),
-            organisation_id=getattr(filters.get("organisation"), "pk", None),
-            kind=filters.get("kind") or None,
+        before = Cursor.parse(self.request.GET.get("before"))
+        after = Cursor.parse(self.request.GET.get("after")) if before is None else None
+        rows = list(
+            audit_entries(
+                programme_id=programme_id,
+                proposal_id=filters.get("proposal"),
+                organisation_id=filters.get("organisation"),
+                kind=filters.get("kind") or None,
+                before=before,
+                after=after,
+                limit=PAGE_SIZE + 1,
+            )
         )
-        page = Paginator(entries, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        if after is not None:
+            rows.reverse()  # read oldest first past the cursor: show newest first
         query = self.request.GET.copy()
-        query.pop("page", None)
+        for key in ("before", "after"):
+            query.pop(key, None)
+        query = query.urlencode()
+        older = str(Cursor.of(rows[-1])) if rows and (more or after is not None) else None
+        newer = (
+            str(Cursor.of(rows[0])) if rows and (before is not None or (after is not None and more)) else None
+        )
         programme = self.request.user.country_programme if programme_id is not None else None
         return super().get_context_data(
             form=form,
-            page_obj=page,
-            entries=audit_page_entries(list(page.object_list)),
-            query=query.urlencode(),
+            entries=audit_page_entries(rows),
+            older=urlencode({"before": older}) if older else None,
+            newer=urlencode({"after": newer}) if newer else None,
+            paged=before is not None or after is not None,
+            query=query,
             programme=programme,
             **kwargs,
         )
@@ -483,4 +615,12 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
             raise PermissionDenied(_("Recorded history cannot be changed or reverted."))
         if not self._may_see(request, object_id):
             raise Http404
+        request.ccop_history_form = True
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A past version shows each related object by its id and name, not as a list of every
+        object it could name (a grant's proposal among thousands, each name one more query)."""
+        if getattr(request, "ccop_history_form", False):
+            kwargs["widget"] = ForeignKeyRawIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -40,11 +40,14 @@ from importlib import import_module
 from types import ModuleType
 
 from django.apps import apps
+from django.db.models import Count, Window
 from django.template.loader import render_to_string
 from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext as _
 
 from .selectors import cops_for_user, organisations_invitable_by
+
+COPS_SHOWN = 12  # a facilitator's programme has hundreds: the admin's CoP list has them all
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,19 @@ def render_panel(panel: Panel, request) -> str:
 def panels(request) -> list[Panel]:
     """ccop's own panel: the person's CoPs, and the invitation link for facilitators."""
     user = request.user
+    # The first CoPs and how many there are, in one query (a window count over the whole list; one
+    # membership per CoP and organisation, so the grantee's DISTINCT drops no row it counts).
+    cops = list(cops_for_user(user).annotate(total=Window(Count("pk"))).order_by("name")[:COPS_SHOWN])
     return [
         Panel(
             key="ccop-cops",
             title=_("Your communities of practice"),
             template="ccop/_home_cops.html",
-            context={"cops": cops_for_user(user), "can_invite": organisations_invitable_by(user).exists()},
+            context={
+                "cops": cops,
+                "cop_count": cops[0].total if cops else 0,
+                "can_invite": organisations_invitable_by(user).exists(),
+            },
             order=900,
         )
     ]

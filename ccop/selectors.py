@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from .models import CoP, Organisation, User
+from .models import CoP, Membership, Organisation, User
 
 
 def cops_for_user(user) -> QuerySet[CoP]:
+    memberships = Membership.objects.select_related("organisation")
     return (
         CoP.objects.visible_to(user)
         .select_related("country_programme")
-        .prefetch_related("memberships__organisation")
+        .prefetch_related(Prefetch("memberships", queryset=memberships))
     )
 
 

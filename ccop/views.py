@@ -17,7 +17,7 @@ from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 from . import services
 from .forms import InvitationAcceptForm, InvitationForm
 from .home import home_panels, render_panel
-from .models import User
+from .models import Organisation, User
 from .roles import role_choices_for
 from .selectors import organisations_invitable_by
 
@@ -30,7 +30,14 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         rendered = [(panel, render_panel(panel, self.request)) for panel in home_panels(self.request)]
+        user = self.request.user
+        organisation = (
+            Organisation.objects.select_related("country_programme").filter(pk=user.organisation_id).first()
+            if user.organisation_id
+            else None
+        )
         return super().get_context_data(
+            organisation=organisation,
             waiting=[(p, body) for p, body in rendered if p.waiting and not p.empty],
             overview=[(p, body) for p, body in rendered if not p.waiting],
             **kwargs,

@@ -9,6 +9,7 @@ would query once per row, and its `id` field once per posted row."""
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -94,7 +95,6 @@ class FastSelect(FastRenderMixin, forms.Select):
         return f'<select name="{_e(widget["name"])}"{_attrs(widget["attrs"])}>{options}</select>'
 
 
-REQUIRED_MARK = '<span class="text-danger" aria-hidden="true"> *</span>'
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -121,8 +121,10 @@ class BootstrapMixin:
         if isinstance(field.field.widget, forms.CheckboxInput):
             inner = f'<div class="form-check">{widget} <label class="form-check-label" for="{auto_id}">{label}</label></div>'
         else:
-            required = REQUIRED_MARK if field.field.required else ""
-            inner = f'<label class="form-label small mb-1" for="{auto_id}">{label}{required}</label>{widget}'
+            # The required mark is drawn by CSS (.required::after): 50 bytes less per field of a
+            # page of rows.
+            required = " required" if field.field.required else ""
+            inner = f'<label class="form-label small mb-1{required}" for="{auto_id}">{label}</label>{widget}'
         if field.help_text:
             inner += f'<div id="{auto_id}_helptext" class="form-text">{_e(field.help_text)}</div>'
         if field.errors:
@@ -347,6 +349,38 @@ class ActivityForm(BootstrapMixin, forms.Form):
         return row
 
 
+@dataclass
+class ActivityChoices:
+    """The activities a budget line may name, by their number on the page (Activity 1, 2...)."""
+
+    activities: list[PlannedActivity]
+
+    def label(self, activity_id: int | None) -> str:
+        for number, activity in enumerate(self.activities, start=1):
+            if activity.pk == activity_id:
+                return f"{number} · {activity.title}"
+        return ""
+
+    def options(self) -> list[str]:
+        return [f"{number} · {a.title}" for number, a in enumerate(self.activities, start=1)]
+
+    def parse(self, value: str) -> int | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        match = re.match(r"^(\d+)\b", value)
+        if match and 1 <= int(match.group(1)) <= len(self.activities):
+            return self.activities[int(match.group(1)) - 1].pk
+        titled = [a for a in self.activities if a.title.strip().casefold() == value.casefold()]
+        if len(titled) == 1:
+            return titled[0].pk
+        raise ValidationError(
+            _("Choose an activity from the list: its number (1 to %(n)s), or leave it empty."),
+            code="unknown_activity",
+            params={"n": len(self.activities)},
+        )
+
+
 class BudgetLineForm(BootstrapMixin, forms.Form):
     id = forms.IntegerField(widget=FastHiddenInput, required=False)
     category = forms.ChoiceField(label=_("Category"), widget=FastSelect)
@@ -367,7 +401,15 @@ class BudgetLineForm(BootstrapMixin, forms.Form):
         widget=FastNumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     currency = forms.ChoiceField(label=_("Currency"), widget=FastSelect)
-    activity = forms.ChoiceField(label=_("Activity"), required=False, widget=FastSelect)
+    # One list of the activities for the whole page (ACTIVITY_LIST, a <datalist>), not a
+    # <select> repeating every activity in every row: 300 rows of 20 activities weighed 400 KB.
+    activity = forms.CharField(
+        label=_("Activity"),
+        required=False,
+        max_length=300,
+        help_text=None,
+        widget=FastTextInput(attrs={"list": "activity-list", "autocomplete": "off"}),
+    )
 
     CELLS = (
         ("category", "col-12 col-md-3"),
@@ -386,20 +428,25 @@ class BudgetLineForm(BootstrapMixin, forms.Form):
         self.fields["category"].choices = category_choices
         self.fields["currency"].choices = currency_choices
         self.fields["currency"].initial = default_currency  # a new row left alone is not "changed"
-        self.fields["activity"].choices = activity_choices
+        self.activity_choices: ActivityChoices = activity_choices
         self._style()
 
+    def clean_activity(self) -> int | None:
+        """The activity's id, from its number on the page ("3", or "3 · Title" as the list
+        offers it) or its exact title."""
+        return self.activity_choices.parse(self.cleaned_data["activity"])
+
     @staticmethod
-    def initial_for(line: BudgetLine) -> dict:
+    def initial_for(line: BudgetLine, choices: ActivityChoices) -> dict:
         initial = {name: getattr(line, name) for name in services.BUDGET_LINE_FIELDS if name != "activity"}
-        initial.update(id=line.pk, activity=line.activity_id or "")
+        initial.update(id=line.pk, activity=choices.label(line.activity_id))
         return initial
 
     def service_row(self, activities: dict[int, PlannedActivity]) -> dict:
         data = self.cleaned_data
         row = {name: data[name] for name in services.BUDGET_LINE_FIELDS if name != "activity"}
         row["id"] = data.get("id")
-        row["activity"] = activities.get(int(data["activity"])) if data.get("activity") else None
+        row["activity"] = activities.get(data["activity"]) if data.get("activity") else None
         return row
 
     def unsaved_line(self) -> BudgetLine | None:
@@ -409,7 +456,7 @@ class BudgetLineForm(BootstrapMixin, forms.Form):
             data.get(name) not in (None, "") for name in ("category", "quantity", "unit_cost", "currency")
         ):
             return None
-        activity = int(data["activity"]) if data.get("activity") else None
+        activity = data.get("activity") or None
         return BudgetLine(
             category=data["category"],
             quantity=data["quantity"],
@@ -450,6 +497,40 @@ class RatesForm(BootstrapMixin, forms.Form):
 
 ActivityFormSet = forms.formset_factory(ActivityForm, formset=RowFormSet, extra=0, can_delete=True)
 BudgetLineFormSet = forms.formset_factory(BudgetLineForm, formset=RowFormSet, extra=0, can_delete=True)
+LINES_PER_PAGE = 25  # keeps the edit page of a 300-line budget well under 200 KB of HTML
+
+
+@dataclass(frozen=True)
+class LinesNav:
+    """Which budget lines a page shows (the edit and detail pages of a large budget)."""
+
+    page: int
+    pages: int
+    start: int
+    end: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        return self.start + 1
+
+    @property
+    def numbers(self) -> range:
+        return range(1, self.pages + 1)
+
+    @classmethod
+    def of(cls, total: int, page: int, per_page: int) -> LinesNav:
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        start = (page - 1) * per_page
+        return cls(page, pages, start, min(start + per_page, total), total)
+
+
+def _as_row(line: BudgetLine, activities: dict[int, PlannedActivity]) -> dict:
+    """A saved line as `proposal_save_plan` takes it, unchanged (a line of another page)."""
+    row = {name: getattr(line, name) for name in services.BUDGET_LINE_FIELDS if name != "activity"}
+    row.update(id=line.pk, activity=activities.get(line.activity_id))
+    return row
 
 
 # --------------------------------------------------------------------------- edit: the page
@@ -469,9 +550,21 @@ class ProposalEditForms:
     proposal: Proposal
     plan: PlanData
     data: dict | None = None
+    lines_page: int = 1
 
     def __post_init__(self) -> None:
         plan, data, proposal = self.plan, self.data, self.proposal
+        # Budget lines are edited LINES_PER_PAGE at a time; the lines of the other pages are
+        # saved as they are (the service receives the whole list, as always).
+        pages = max(1, -(-len(plan.lines) // LINES_PER_PAGE))
+        self.lines_pages = pages
+        self.lines_page = min(max(1, self.lines_page), pages)
+        self.lines_start = (self.lines_page - 1) * LINES_PER_PAGE if pages > 1 else 0
+        self.lines_end = (
+            min(self.lines_start + LINES_PER_PAGE, len(plan.lines)) if pages > 1 else len(plan.lines)
+        )
+        self.page_lines = plan.lines[self.lines_start : self.lines_end]
+        self.activity_choices = ActivityChoices(plan.activities)
         self.narrative = NarrativeForm(
             data,
             initial=NarrativeForm.initial_for(proposal, plan.target_group_ids),
@@ -488,18 +581,16 @@ class ProposalEditForms:
             dict.fromkeys([*proposal.fund.accepted_currency_list, *(line.currency for line in plan.lines)])
         )
         category_choices = [("", _("Choose a category")), *BudgetLine.Category.choices]
-        activity_choices = [
-            ("", _("Not linked to one activity")),
-            *((a.pk, a.title) for a in plan.activities),
-        ]
         self.lines = BudgetLineFormSet(
             data,
-            initial=None if data is not None else [BudgetLineForm.initial_for(line) for line in plan.lines],
+            initial=None
+            if data is not None
+            else [BudgetLineForm.initial_for(line, self.activity_choices) for line in self.page_lines],
             prefix="lines",
             form_kwargs={
                 "category_choices": category_choices,
                 "currency_choices": [(c, c) for c in currencies],
-                "activity_choices": activity_choices,
+                "activity_choices": self.activity_choices,
                 "default_currency": proposal.fund.currency,
             },
         )
@@ -520,6 +611,12 @@ class ProposalEditForms:
         self._activity_rows: list[forms.Form] = []
         self._line_rows: list[forms.Form] = []
 
+    @property
+    def lines_nav(self) -> LinesNav:
+        return LinesNav(
+            self.lines_page, self.lines_pages, self.lines_start, self.lines_end, len(self.plan.lines)
+        )
+
     def is_valid(self) -> bool:
         results = [form.is_valid() for form in (self.narrative, self.activities, self.lines, self.rates)]
         return all(results)
@@ -529,11 +626,14 @@ class ProposalEditForms:
         self._activity_rows = self.activities.kept_forms()
         self._line_rows = self.lines.kept_forms()
         by_pk = {a.pk: a for a in self.plan.activities}
+        lines = self.plan.lines
         return {
             "expected_revision": self.narrative.cleaned_data["revision"],
             "narrative": self.narrative.service_data(),
             "activities": [form.service_row() for form in self._activity_rows],
-            "budget_lines": [form.service_row(by_pk) for form in self._line_rows],
+            "budget_lines": [_as_row(line, by_pk) for line in lines[: self.lines_start]]
+            + [form.service_row(by_pk) for form in self._line_rows]
+            + [_as_row(line, by_pk) for line in lines[self.lines_end :]],
             "rates": self.rates.service_rates(),
         }
 
@@ -549,7 +649,16 @@ class ProposalEditForms:
             elif part == "activities":
                 _add_errors(self._activity_rows[key], error)
             elif part == "budget_lines":
-                _add_errors(self._line_rows[key], error)
+                index = key - self.lines_start
+                if 0 <= index < len(self._line_rows):
+                    _add_errors(self._line_rows[index], error)
+                else:  # a line of another page (an activity it names is being removed)
+                    after = self.lines_end + (key - self.lines_start - len(self._line_rows))
+                    number = key + 1 if key < self.lines_start else after + 1
+                    for message in error.messages:
+                        self.narrative.add_error(
+                            None, _("Budget line %(n)s: %(message)s") % {"n": number, "message": message}
+                        )
             elif part == "rates":
                 self.rates.add_error(f"rate_{key}" if f"rate_{key}" in self.rates.fields else None, error)
 
@@ -576,7 +685,7 @@ class ProposalEditForms:
         add(self.narrative, "")
         for number, form in enumerate(self.activities.forms, start=1):
             add(form, _("Activity %(n)s") % {"n": number})
-        for number, form in enumerate(self.lines.forms, start=1):
+        for number, form in enumerate(self.lines.forms, start=self.lines_start + 1):
             add(form, _("Budget line %(n)s") % {"n": number})
         add(self.rates, _("Exchange rates"))
         for formset in (self.activities, self.lines):
@@ -589,7 +698,8 @@ class ProposalEditForms:
         lines could not be counted yet (an amount that is not a number)."""
         self.lines.is_valid()
         self.rates.is_valid()
-        lines, skipped = [], 0
+        lines = list(self.plan.lines[: self.lines_start]) + list(self.plan.lines[self.lines_end :])
+        skipped = 0
         for i, form in enumerate(self.lines.forms):
             if i >= self.lines.initial_form_count() and not form.has_changed():
                 continue

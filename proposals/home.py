@@ -1,35 +1,35 @@
 """The proposals' panels of the home page (see `ccop.home` for the contract): endorsements
 waiting for the person's organisation, revision requests, proposals for the committee, the
-person's proposals by state, and the budget spreadsheets."""
+person's proposals by state, and the budget spreadsheets.
+
+Every panel is bounded at the size of a whole programme (issue 13): the most recent few with a
+count and a link to the paginated list, the committee's proposals 20 a page, and the reads are a
+fixed number of queries (endorsements of many proposals checked at once, conflicts of interest
+in SQL)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
+from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 
 from ccop.home import Panel
 from grants.selectors import funds_for_facilitator
 
-from .models import Proposal
-from .selectors import (
-    proposals_for_home,
-    proposals_to_review_by,
-    proposals_waiting_for_endorsement,
-    revision_requests,
-)
+from .selectors import proposals_by_state, proposals_for_user, proposals_to_review, revision_requests_for
+from .services import proposals_awaiting_endorsement
+
+ENDORSEMENT_CANDIDATES = 50  # the most recently changed editable proposals checked
+REVIEW_PAGE = 20
 
 
 def panels(request) -> list[Panel]:
     user = request.user
-    proposals = proposals_for_home(user)
-    by_state = defaultdict(list)
-    for proposal in proposals:
-        by_state[proposal.status].append(proposal)
-    endorsements = proposals_waiting_for_endorsement(user, proposals)
-    revisions = revision_requests(proposals)
-    to_review = proposals_to_review_by(user, proposals)
-    states = [(label, by_state[value]) for value, label in Proposal.Status.choices if by_state[value]]
+    visible = proposals_for_user(user).order_by("-updated_at", "-pk")
+    endorsements = proposals_awaiting_endorsement(user=user, proposals=visible, limit=ENDORSEMENT_CANDIDATES)
+    revisions = revision_requests_for(user)
+    to_review = None
+    if user.is_committee_member or user.is_superuser:
+        to_review = Paginator(proposals_to_review(user), REVIEW_PAGE).get_page(request.GET.get("review_page"))
     return [
         Panel(
             key="proposals-endorsements",
@@ -53,16 +53,16 @@ def panels(request) -> list[Panel]:
             key="proposals-review",
             title=_("Proposals for the committee"),
             template="proposals/_home_review.html",
-            context={"proposals": to_review},
+            context={"to_review": to_review},
             order=120,
             waiting=True,
-            empty=not to_review,
+            empty=not (to_review and to_review.paginator.count),
         ),
         Panel(
             key="proposals-states",
             title=_("Proposals by state"),
             template="proposals/_home_states.html",
-            context={"states": states},
+            context={"states": proposals_by_state(visible)},
             order=200,
         ),
         Panel(

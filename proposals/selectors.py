@@ -6,21 +6,90 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from ccop import money
 from ccop.models import CoP, Membership, RightsholderGroup, User
 from grants.models import Fund
 
-from .models import BudgetLine, ExpectedParticipation, PlannedActivity, Proposal
-from .permissions import APPLICANT_EDITABLE, has_conflict
+from . import permissions
+from .models import BudgetLine, ExpectedParticipation, PlannedActivity, Proposal, Transition
+
+LIST_DEFERRED = ("problem_analysis", "objectives")  # long texts no list shows
 
 
 def proposals_for_user(user) -> QuerySet[Proposal]:
     """Every proposal this user may see (DESIGN rule 6, `Proposal.objects.visible_to`); another
     organisation's answers 404."""
     return Proposal.objects.visible_to(user).select_related("cop", "cop__country_programme", "fund", "phase")
+
+
+@dataclass
+class StateGroup:
+    status: str
+    label: str
+    count: int
+    recent: list[Proposal]
+
+
+def proposals_by_state(queryset: QuerySet[Proposal], per_state: int = 5) -> list[StateGroup]:
+    """How many proposals of `queryset` are in each state, and the `per_state` most recently
+    changed of each: two queries whatever the number of proposals (the ranking reads ids and
+    states only; the few proposals shown are read after)."""
+    ranked = (
+        queryset.order_by()
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("status"), order_by=[F("updated_at").desc(), F("pk").desc()]
+            ),
+            in_state=Window(Count("pk"), partition_by=F("status")),
+        )
+        .filter(rank__lte=per_state)
+        .values_list("pk", "status", "in_state")
+    )
+    counts, ids = {}, []
+    for pk, status, in_state in ranked:
+        counts[status] = in_state
+        ids.append(pk)
+    recent = defaultdict(list)
+    for proposal in queryset.defer(*LIST_DEFERRED).filter(pk__in=ids).order_by("-updated_at", "-pk"):
+        recent[proposal.status].append(proposal)
+    return [
+        StateGroup(value, label, counts[value], recent[value])
+        for value, label in Proposal.Status.choices
+        if counts.get(value)
+    ]
+
+
+def proposals_to_review(user) -> QuerySet[Proposal]:
+    """Submitted and under-review proposals a committee member may review: their programme's,
+    without a conflict of interest (in SQL, so the list can be paginated), oldest first."""
+    if not (
+        user and user.is_authenticated and (user.is_superuser or user.role == User.Role.COMMITTEE_MEMBER)
+    ):
+        return Proposal.objects.none()
+    waiting = proposals_for_user(user).filter(
+        status__in=[Proposal.Status.SUBMITTED, Proposal.Status.UNDER_REVIEW]
+    )
+    return permissions.without_conflicts(waiting, user).defer(*LIST_DEFERRED).order_by("submitted_at", "pk")
+
+
+def revision_requests_for(user, limit: int = 10) -> list[Proposal]:
+    """The proposals sent back for revision this person sees, newest first, each with the
+    committee's request (`revision_reason`: the reason of its latest transition into that
+    state): one query."""
+    latest = Transition.objects.filter(
+        proposal_id=OuterRef("pk"), to_status=Proposal.Status.REVISION_REQUESTED
+    ).order_by("-at", "-pk")
+    return list(
+        proposals_for_user(user)
+        .filter(status=Proposal.Status.REVISION_REQUESTED)
+        .defer(*LIST_DEFERRED)
+        .annotate(revision_reason=Subquery(latest.values("reason")[:1]))
+        .order_by("-updated_at")[:limit]
+    )
 
 
 @dataclass
@@ -123,64 +192,21 @@ class PlanData:
 
 
 def proposal_plan(proposal: Proposal) -> PlanData:
-    """The proposal's activities (with expected participants), budget lines and rates: seven
-    queries whatever the number of rows."""
+    """The proposal's activities (with expected participants), budget lines and rates: six
+    queries whatever the number of rows (five when the proposal carries `cop_has_phases`)."""
     participants = ExpectedParticipation.objects.select_related("rightsholder_group")
+    targeted = Proposal.target_groups.through.objects.filter(
+        proposal=proposal, rightsholdergroup=OuterRef("pk")
+    )
+    groups = list(RightsholderGroup.objects.annotate(targeted=Exists(targeted)))
+    has_phases = getattr(proposal, "cop_has_phases", None)  # annotated by the pages' query
     return PlanData(
         activities=list(
             proposal.activities.prefetch_related(Prefetch("expected_participants", queryset=participants))
         ),
         lines=list(BudgetLine.objects.filter(proposal=proposal)),
-        groups=list(RightsholderGroup.objects.all()),
+        groups=groups,
         rates={r.currency: r.rate for r in proposal.exchange_rates.all()},
-        target_group_ids=list(proposal.target_groups.values_list("pk", flat=True)),
-        has_phases=proposal.cop.phases.exists(),
+        target_group_ids=[g.pk for g in groups if g.targeted],
+        has_phases=proposal.cop.phases.exists() if has_phases is None else has_phases,
     )
-
-
-# --------------------------------------------------------------------------- home page
-
-
-def proposals_for_home(user) -> list[Proposal]:
-    """The person's proposals with what the home page reads of each, newest change first."""
-    return list(
-        proposals_for_user(user)
-        .prefetch_related("applicants__organisation", "transitions")
-        .order_by("-updated_at")
-    )
-
-
-def proposals_waiting_for_endorsement(user, proposals) -> list[Proposal]:
-    """Editable proposals that list the person's organisation as an applicant and have no valid
-    endorsement from it (rule 1: a change since voids the earlier one)."""
-    from .services import valid_endorsement_organisation_ids  # services import this module
-
-    if not user.organisation_id:
-        return []
-    return [
-        proposal
-        for proposal in proposals
-        if proposal.status in APPLICANT_EDITABLE
-        and user.organisation_id in {a.organisation_id for a in proposal.applicants.all()}
-        and user.organisation_id not in valid_endorsement_organisation_ids(proposal)
-    ]
-
-
-def revision_requests(proposals) -> list[tuple[Proposal, object]]:
-    """Proposals sent back for revision, each with the transition that sent it back."""
-    return [
-        (p, next((t for t in reversed(p.transitions.all()) if t.to_status == p.status), None))
-        for p in proposals
-        if p.status == Proposal.Status.REVISION_REQUESTED
-    ]
-
-
-def proposals_to_review_by(user, proposals) -> list[Proposal]:
-    """Submitted or under-review proposals a committee member (or superuser) may review: no
-    conflict of interest (rule 5)."""
-    if not (user.is_committee_member or user.is_superuser):
-        return []
-    waiting = [p for p in proposals if p.status == Proposal.Status.SUBMITTED] + [
-        p for p in proposals if p.status == Proposal.Status.UNDER_REVIEW
-    ]
-    return [p for p in waiting if not has_conflict(user, p)]

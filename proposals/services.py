@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -92,13 +93,52 @@ def proposal_snapshot(proposal: Proposal) -> dict:
 
     Deterministic (ordered by primary key, decimals as strings) so that its SHA-256 identifies
     the content. A fixed number of queries, whatever the number of lines."""
-    activities = list(
-        PlannedActivity.objects.filter(proposal=proposal)
-        .prefetch_related("expected_participants__rightsholder_group")
+    return proposal_snapshots([proposal])[proposal.pk]
+
+
+def proposal_snapshots(proposals, applicant_ids: dict[int, list[int]] | None = None) -> dict[int, dict]:
+    """`proposal_snapshot` of many proposals at once: six queries whatever their number (a
+    home page checking the endorsements of every editable proposal, the scale dataset).
+    `applicant_ids`, when given, is filled with each proposal's applicant organisation ids."""
+    proposals = list(proposals)
+    if not proposals:
+        return {}
+    prefetch_related_objects(proposals, "cop", "fund", "phase")  # only those not already loaded
+    ids = [p.pk for p in proposals]
+    participants = ExpectedParticipation.objects.select_related("rightsholder_group")
+    activities: dict[int, list[PlannedActivity]] = defaultdict(list)
+    for activity in (
+        PlannedActivity.objects.filter(proposal_id__in=ids)
+        .prefetch_related(Prefetch("expected_participants", queryset=participants))
         .order_by("pk")
-    )
+    ):
+        activities[activity.proposal_id].append(activity)
+    lines: dict[int, list[BudgetLine]] = defaultdict(list)
+    for line in BudgetLine.objects.filter(proposal_id__in=ids).order_by("pk"):
+        lines[line.proposal_id].append(line)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for pid, code in Proposal.target_groups.through.objects.filter(proposal_id__in=ids).values_list(
+        "proposal_id", "rightsholdergroup__code"
+    ):
+        groups[pid].append(code)
+    acronyms: dict[int, list[str]] = defaultdict(list)
+    for pid, org_id, acronym in Applicant.objects.filter(proposal_id__in=ids).values_list(
+        "proposal_id", "organisation_id", "organisation__acronym"
+    ):
+        acronyms[pid].append(acronym)
+        if applicant_ids is not None:
+            applicant_ids[pid].append(org_id)
+    rates: dict[int, dict[str, str]] = defaultdict(dict)
+    for rate in ExchangeRate.objects.filter(proposal_id__in=ids).order_by("currency"):
+        rates[rate.proposal_id][rate.currency] = str(rate.rate)
+    return {
+        p.pk: _snapshot(p, activities[p.pk], lines[p.pk], groups[p.pk], acronyms[p.pk], rates[p.pk])
+        for p in proposals
+    }
+
+
+def _snapshot(proposal: Proposal, activities, lines, groups, acronyms, rates) -> dict:
     activity_index = {a.pk: i for i, a in enumerate(activities)}
-    lines = BudgetLine.objects.filter(proposal=proposal).order_by("pk")
     return {
         "proposal": proposal.pk,
         "cop": proposal.cop.code,
@@ -108,13 +148,13 @@ def proposal_snapshot(proposal: Proposal) -> dict:
         "title": _text(proposal.title),
         "problem_analysis": _text(proposal.problem_analysis),
         "objectives": _text(proposal.objectives),
-        "target_groups": sorted(proposal.target_groups.values_list("code", flat=True)),
+        "target_groups": sorted(groups),
         "provinces": _text(proposal.provinces),
         "starts_on": proposal.starts_on.isoformat() if proposal.starts_on else None,
         "ends_on": proposal.ends_on.isoformat() if proposal.ends_on else None,
         "budget_option": proposal.budget_option,
-        "applicants": sorted(proposal.applicants.values_list("organisation__acronym", flat=True)),
-        "exchange_rates": {r.currency: str(r.rate) for r in proposal.exchange_rates.order_by("currency")},
+        "applicants": sorted(acronyms),
+        "exchange_rates": dict(rates),
         "activities": [
             {
                 "title": _text(a.title),
@@ -153,12 +193,38 @@ def proposal_content_digest(proposal: Proposal) -> str:
     """The SHA-256 of what applicants endorse. Names kept elsewhere (CoP code, fund name,
     acronyms, phase number) are replaced by their ids, so renaming an organisation in its own
     admin page does not void the endorsements of every proposal it is in."""
-    snapshot = proposal_snapshot(proposal)
+    return proposal_content_digests([proposal])[proposal.pk]
+
+
+def proposal_content_digests(proposals) -> dict[int, str]:
+    """`proposal_content_digest` of many proposals in a fixed number of queries."""
+    proposals = list(proposals)
+    organisations: dict[int, list[int]] = defaultdict(list)
+    snapshots = proposal_snapshots(proposals, applicant_ids=organisations)
+    return {p.pk: _content_digest(p, snapshots[p.pk], organisations[p.pk]) for p in proposals}
+
+
+def plan_content_digest(proposal: Proposal, plan) -> str:
+    """`proposal_content_digest` from rows a page has already read: a `selectors.PlanData` and
+    the proposal's applicants (prefetched). No query of its own."""
+    codes = {g.pk: g.code for g in plan.groups}
+    snapshot = _snapshot(
+        proposal,
+        sorted(plan.activities, key=lambda a: a.pk),
+        sorted(plan.lines, key=lambda line: line.pk),
+        [codes[pk] for pk in plan.target_group_ids],
+        [],
+        {currency: str(rate) for currency, rate in sorted(plan.rates.items())},
+    )
+    return _content_digest(proposal, snapshot, [a.organisation_id for a in proposal.applicants.all()])
+
+
+def _content_digest(proposal: Proposal, snapshot: dict, organisation_ids) -> str:
     snapshot.update(
         cop=proposal.cop_id,
         fund=proposal.fund_id,
         phase=proposal.phase_id,
-        applicants=sorted(proposal.applicants.values_list("organisation_id", flat=True)),
+        applicants=sorted(organisation_ids),
     )
     return digest(snapshot)
 
@@ -462,8 +528,29 @@ def _rate_too_large() -> str:
 
 
 def budget_line_validate(*, proposal: Proposal, line: BudgetLine) -> None:
-    """One line's rules that need the fund: its currency must be one the fund accepts."""
-    line.full_clean(exclude=["proposal"])
+    """One line's rules that need the fund: its currency must be one the fund accepts; and its
+    fields and the table's own constraints (quantity above zero, unit cost not negative).
+
+    The constraints are checked here in Python, not by `full_clean`'s query per constraint, and
+    an activity already read as one of this proposal's is not looked up again: an import of
+    2,000 lines asked the database six times per line and took seconds (issue 13). The
+    database's CHECK constraints still hold whatever comes in another way."""
+    exclude = ["proposal"]
+    activity = line._state.fields_cache.get("activity")
+    if activity is not None and activity.pk is not None and activity.proposal_id == proposal.pk:
+        exclude.append("activity")  # an activity of this proposal (Model.clean checks it too)
+    line.full_clean(exclude=exclude, validate_constraints=False)
+    errors = {}
+    if line.quantity is not None and line.quantity <= 0:
+        errors["quantity"] = ValidationError(
+            _("The quantity must be more than zero."), code="quantity_not_positive"
+        )
+    if line.unit_cost is not None and line.unit_cost < 0:
+        errors["unit_cost"] = ValidationError(
+            _("The unit cost cannot be negative."), code="unit_cost_negative"
+        )
+    if errors:
+        raise ValidationError(errors)
     if line.currency not in proposal.fund.accepted_currency_list:
         # A dict-form ValidationError drops its own `code`: the code goes on the field's error.
         raise RuleViolation(
@@ -828,15 +915,56 @@ def budget_import_apply(
 # --------------------------------------------------------------------------- endorsements
 
 
-def valid_endorsement_organisation_ids(proposal: Proposal, content_digest: str | None = None) -> set[int]:
-    """Applicant organisations whose latest endorsement matches the current content."""
+def valid_endorsement_organisation_ids(
+    proposal: Proposal, content_digest: str | None = None, endorsements: list[Endorsement] | None = None
+) -> set[int]:
+    """Applicant organisations whose latest endorsement matches the current content.
+    `endorsements`: the proposal's endorsements when a page has already read them all."""
     content_digest = content_digest or proposal_content_digest(proposal)
     applicant_ids = permissions.applicant_organisation_ids(proposal)
+    if endorsements is not None:
+        return {
+            e.organisation_id
+            for e in endorsements
+            if e.content_digest == content_digest and e.organisation_id in applicant_ids
+        }
     return set(
         proposal.endorsements.filter(
             content_digest=content_digest, organisation_id__in=applicant_ids
         ).values_list("organisation_id", flat=True)
     )
+
+
+def valid_endorsement_organisation_ids_for(proposals) -> dict[int, set[int]]:
+    """`valid_endorsement_organisation_ids` of many proposals in a fixed number of queries (the
+    same rule: an endorsement counts while its digest equals the content's)."""
+    proposals = list(proposals)
+    digests = proposal_content_digests(proposals)
+    valid: dict[int, set[int]] = {p.pk: set() for p in proposals}
+    rows = Endorsement.objects.filter(
+        proposal__in=proposals,
+        content_digest__in=set(digests.values()),
+        organisation__applications__proposal_id=F("proposal_id"),
+    ).values_list("proposal_id", "organisation_id", "content_digest")
+    for pid, org_id, content_digest in rows:
+        if digests[pid] == content_digest:
+            valid[pid].add(org_id)
+    return valid
+
+
+def proposals_awaiting_endorsement(*, user: User, proposals, limit: int = 50) -> list[Proposal]:
+    """Of `proposals` (a queryset, in its order), the first `limit` editable ones where `user`'s
+    organisation applies, less those it validly endorsed (rule 1's test, in a fixed number of
+    queries for them all)."""
+    if not (is_active_user(user) and user.organisation_id):
+        return []
+    candidates = list(
+        proposals.filter(
+            status__in=permissions.APPLICANT_EDITABLE, applicants__organisation_id=user.organisation_id
+        )[:limit]
+    )
+    valid = valid_endorsement_organisation_ids_for(candidates)
+    return [p for p in candidates if user.organisation_id not in valid[p.pk]]
 
 
 def proposal_endorse(*, proposal: Proposal, acting_user: User, comment: str = "") -> Endorsement:
@@ -882,8 +1010,18 @@ class Problem:
     section: str
 
 
-def proposal_submission_problems(proposal: Proposal) -> list[Problem]:
-    """Every reason the proposal cannot be submitted yet (empty when it can)."""
+def proposal_submission_problems(
+    proposal: Proposal,
+    *,
+    plan=None,
+    valid_ids: set[int] | None = None,
+    endorsements: list[Endorsement] | None = None,
+) -> list[Problem]:
+    """Every reason the proposal cannot be submitted yet (empty when it can).
+
+    A page that has already read the proposal's rows passes them (`plan`: a
+    `selectors.PlanData`; `valid_ids`: `valid_endorsement_organisation_ids`; `endorsements`:
+    all of the proposal's) so they are not read again; the checks are the same."""
     problems: list[Problem] = []
     add = problems.append
     required = [
@@ -898,13 +1036,14 @@ def proposal_submission_problems(proposal: Proposal) -> list[Problem]:
     for name, message in required:
         if getattr(proposal, name) in (None, ""):
             add(Problem(f"missing_{name}", message, name))
-    if not proposal.target_groups.exists():
+    has_groups = bool(plan.target_group_ids) if plan else proposal.target_groups.exists()
+    if not has_groups:
         add(
             Problem(
                 "missing_target_groups", _("Choose at least one target rightsholder group."), "target_groups"
             )
         )
-    activities = list(proposal.activities.all())
+    activities = plan.activities if plan else list(proposal.activities.all())
     if not activities:
         add(Problem("no_activities", _("Plan at least one co-creation activity."), "activities"))
     for activity in activities:
@@ -916,7 +1055,9 @@ def proposal_submission_problems(proposal: Proposal) -> list[Problem]:
                     "activities",
                 )
             )
-    summary = budget_summary(proposal)
+    summary = (
+        budget_summary(proposal, lines=plan.lines, rates=plan.rates) if plan else budget_summary(proposal)
+    )
     if not summary.line_count:
         add(Problem("no_budget", _("Add at least one budget line."), "budget"))
     for currency in summary.missing_rates:
@@ -951,24 +1092,30 @@ def proposal_submission_problems(proposal: Proposal) -> list[Problem]:
                 "fund",
             )
         )
-    problems.extend(_two_grantee_problems(proposal))
+    problems.extend(_two_grantee_problems(proposal, valid_ids, endorsements))
     return problems
 
 
-def _two_grantee_problems(proposal: Proposal) -> list[Problem]:
+def _two_grantee_problems(
+    proposal: Proposal, endorsed: set[int] | None = None, endorsements: list[Endorsement] | None = None
+) -> list[Problem]:
     """DESIGN rule 1: two distinct grantee partners, each an active member, have endorsed the
-    content as it is now."""
-    endorsed = valid_endorsement_organisation_ids(proposal)
+    content as it is now (`endorsed`: `valid_endorsement_organisation_ids`, when known)."""
+    if endorsed is None:
+        endorsed = valid_endorsement_organisation_ids(proposal)
     active_members = set(proposal.cop.active_memberships().values_list("organisation_id", flat=True))
-    counted = set(
-        Organisation.objects.filter(
-            pk__in=endorsed & active_members, kind=Organisation.Kind.GRANTEE
-        ).values_list("pk", flat=True)
-    )
+    # Valid endorsements are applicants' (valid_endorsement_organisation_ids), so the applicants'
+    # organisations tell which of them are grantees.
+    applicants = [a for a in proposal.applicants.all() if a.organisation_id is not None]
+    prefetch_related_objects(applicants, "organisation")
+    counted = {
+        a.organisation_id
+        for a in applicants
+        if a.organisation_id in endorsed & active_members and a.organisation.kind == Organisation.Kind.GRANTEE
+    }
     if len(counted) >= 2:
         return []
     problems = []
-    applicants = list(proposal.applicants.select_related("organisation"))
     if len(applicants) < 2:
         problems.append(
             Problem(
@@ -980,7 +1127,12 @@ def _two_grantee_problems(proposal: Proposal) -> list[Problem]:
                 "applicants",
             )
         )
-    stale = set(proposal.endorsements.values_list("organisation_id", flat=True)) - endorsed
+    given = (
+        {e.organisation_id for e in endorsements}
+        if endorsements is not None
+        else set(proposal.endorsements.values_list("organisation_id", flat=True))
+    )
+    stale = given - endorsed
     for applicant in applicants:
         org = applicant.organisation
         if org.pk in counted:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,14 +22,15 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from ccop import money
 from ccop.errors import NotAllowed, StaleEdit
-from ccop.models import Organisation, RightsholderGroup
+from ccop.models import CoPPhase, Organisation, RightsholderGroup
 from ccop.permissions import is_grantee_staff_of
 
 from . import permissions, services
 from .diff import Labels, snapshot_diff
-from .forms import ProposalCreateForm, ProposalEditForms
-from .models import BudgetLine, Proposal
+from .forms import LinesNav, ProposalCreateForm, ProposalEditForms
+from .models import Applicant, BudgetLine, Proposal
 from .selectors import (
+    LIST_DEFERRED,
     BudgetSummary,
     budget_summary,
     cops_open_to_proposals_by,
@@ -57,7 +59,13 @@ class ProposalMixin(PortalLoginRequiredMixin):
 
     def get_proposal(self) -> Proposal:
         if not hasattr(self, "_proposal"):
-            queryset = proposals_for_user(self.request.user).prefetch_related("applicants__organisation")
+            applicants = Applicant.objects.select_related("organisation__country_programme")
+            phases = CoPPhase.objects.filter(cop_id=OuterRef("cop_id"))
+            queryset = (
+                proposals_for_user(self.request.user)
+                .annotate(cop_has_phases=Exists(phases))
+                .prefetch_related(Prefetch("applicants", queryset=applicants))
+            )
             self._proposal = get_object_or_404(queryset, pk=self.kwargs["pk"])
         return self._proposal
 
@@ -164,10 +172,26 @@ class ProposalListView(PortalLoginRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return (
+        proposals = (
             proposals_for_user(self.request.user)
+            .defer(*LIST_DEFERRED)
             .prefetch_related("applicants__organisation")
-            .order_by("-updated_at")
+        )
+        if self.status:
+            proposals = proposals.filter(status=self.status)
+        return proposals.order_by("-updated_at", "-pk")
+
+    @property
+    def status(self) -> str | None:
+        """`?status=` narrows the list to one state (the home page's "all N" links)."""
+        value = self.request.GET.get("status")
+        return value if value in Proposal.Status.values else None
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            status_label=Proposal.Status(self.status).label if self.status else None,
+            query=f"status={self.status}" if self.status else "",
+            **kwargs,
         )
 
 
@@ -203,6 +227,9 @@ class ProposalCreateView(PortalLoginRequiredMixin, FormView):
 # --------------------------------------------------------------------------- read
 
 
+DETAIL_LINES_PER_PAGE = 50  # the whole budget is in the totals below and in the PDF
+
+
 class ProposalDetailView(ProposalMixin, TemplateView):
     template_name = "proposals/proposal_detail.html"
 
@@ -210,22 +237,33 @@ class ProposalDetailView(ProposalMixin, TemplateView):
         proposal, user = self.get_proposal(), self.request.user
         plan = proposal_plan(proposal)
         titles = {a.pk: a.title for a in plan.activities}
+        nav = LinesNav.of(len(plan.lines), lines_page(self.request), DETAIL_LINES_PER_PAGE)
         can_edit = permissions.can_edit_proposal(user, proposal)
         editable = proposal.status in permissions.APPLICANT_EDITABLE
-        valid_ids = services.valid_endorsement_organisation_ids(proposal)
+        endorsements = list(proposal.endorsements.select_related("endorsed_by").order_by("endorsed_at"))
+        valid_ids = services.valid_endorsement_organisation_ids(
+            proposal, services.plan_content_digest(proposal, plan), endorsements=endorsements
+        )
         applicant_ids = permissions.applicant_organisation_ids(proposal)
         transitions = list(proposal.transitions.select_related("actor"))
         revisions = [t for t in transitions if t.to_status == Proposal.Status.REVISION_REQUESTED]
-        problems = services.proposal_submission_problems(proposal) if editable else []
+        problems = (
+            services.proposal_submission_problems(
+                proposal, plan=plan, valid_ids=valid_ids, endorsements=endorsements
+            )
+            if editable
+            else []
+        )
         return super().get_context_data(
             proposal=proposal,
             activities=plan.activities,
-            lines=[(line, titles.get(line.activity_id)) for line in plan.lines],
+            lines=[(line, titles.get(line.activity_id)) for line in plan.lines[nav.start : nav.end]],
+            lines_nav=nav if nav.pages > 1 else None,
             totals=budget_totals_context(
                 proposal, budget_summary(proposal, lines=plan.lines, rates=plan.rates), titles
             ),
             target_groups=[g for g in plan.groups if g.pk in plan.target_group_ids],
-            endorsements=_endorsement_rows(proposal, valid_ids),
+            endorsements=_endorsement_rows(proposal, valid_ids, endorsements),
             valid_count=len(valid_ids),
             can_edit=can_edit,
             can_submit=permissions.can_submit_proposal(user, proposal),
@@ -235,6 +273,7 @@ class ProposalDetailView(ProposalMixin, TemplateView):
             and user.organisation_id not in valid_ids,
             addable=list(
                 Organisation.objects.filter(memberships__in=proposal.cop.active_memberships())
+                .select_related("country_programme")
                 .exclude(pk__in=applicant_ids)
                 .order_by("acronym")
             )
@@ -252,11 +291,11 @@ class ProposalDetailView(ProposalMixin, TemplateView):
         )
 
 
-def _endorsement_rows(proposal: Proposal, valid_ids: set[int]) -> list[dict]:
+def _endorsement_rows(proposal: Proposal, valid_ids: set[int], endorsements: list) -> list[dict]:
     """Each applicant with its endorsement state: valid, void (the content changed since) or
-    missing, and the latest endorsement it gave."""
+    missing, and the latest endorsement it gave (`endorsements`: oldest first)."""
     latest = {}
-    for endorsement in proposal.endorsements.select_related("endorsed_by").order_by("endorsed_at"):
+    for endorsement in endorsements:
         latest[endorsement.organisation_id] = endorsement
     rows = []
     for applicant in proposal.applicants.all():
@@ -299,13 +338,15 @@ class ProposalEditView(ProposalMixin, View):
 
     def get(self, request, pk):
         proposal = self.get_proposal()
-        forms = ProposalEditForms(proposal, proposal_plan(proposal))
+        forms = ProposalEditForms(proposal, proposal_plan(proposal), lines_page=lines_page(request))
         saved = request.GET.get("saved") == str(proposal.revision)
         return self.render(forms, saved_revision=proposal.revision if saved else None)
 
     def post(self, request, pk):
         proposal = self.get_proposal()
-        forms = ProposalEditForms(proposal, proposal_plan(proposal), data=request.POST)
+        forms = ProposalEditForms(
+            proposal, proposal_plan(proposal), data=request.POST, lines_page=lines_page(request)
+        )
         adding = request.POST.get("add")
         if adding in ("activities", "lines"):
             new_form = getattr(forms, adding).new_form()
@@ -334,6 +375,8 @@ class ProposalEditView(ProposalMixin, View):
             url = reverse("proposals:proposal-detail", args=[pk])
         else:
             url = reverse("proposals:proposal-edit", args=[pk]) + f"?saved={saved.revision}"
+            if forms.lines_pages > 1:
+                url += f"&lines_page={forms.lines_page}"
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
     def render(self, forms: ProposalEditForms, status=200, **context):
@@ -344,8 +387,14 @@ class ProposalEditView(ProposalMixin, View):
         else:
             lines, rates, skipped = forms.typed_totals_input()
             summary = budget_summary(proposal, lines=lines, rates=rates)
-        valid_ids = services.valid_endorsement_organisation_ids(proposal)
-        problems = services.proposal_submission_problems(proposal)
+        plan = forms.plan
+        endorsements = list(proposal.endorsements.all())  # read once: the same queries whatever they say
+        valid_ids = services.valid_endorsement_organisation_ids(
+            proposal, services.plan_content_digest(proposal, plan), endorsements=endorsements
+        )
+        problems = services.proposal_submission_problems(
+            proposal, plan=plan, valid_ids=valid_ids, endorsements=endorsements
+        )
         context = {
             "proposal": proposal,
             "forms": forms,
@@ -360,6 +409,12 @@ class ProposalEditView(ProposalMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
 
+def lines_page(request) -> int:
+    """Which page of budget lines the edit page shows (`lines_page`, in the URL or the form)."""
+    value = request.POST.get("lines_page") or request.GET.get("lines_page") or "1"
+    return int(value) if value.isdigit() and len(value) < 6 else 1
+
+
 class ProposalBudgetTotalsView(ProposalMixin, View):
     """The budget's subtotals for the lines and rates as typed (not saved), computed here with
     `Decimal`: the edit page posts its form here as the person types (htmx)."""
@@ -367,7 +422,7 @@ class ProposalBudgetTotalsView(ProposalMixin, View):
     def post(self, request, pk):
         proposal = self.get_proposal()
         plan = proposal_plan(proposal)
-        forms = ProposalEditForms(proposal, plan, data=request.POST)
+        forms = ProposalEditForms(proposal, plan, data=request.POST, lines_page=lines_page(request))
         lines, rates, skipped = forms.typed_totals_input()
         summary = budget_summary(proposal, lines=lines, rates=rates)
         titles = {a.pk: a.title for a in plan.activities}

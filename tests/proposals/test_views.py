@@ -369,7 +369,7 @@ def test_add_a_row_without_javascript_then_save_and_remove_one(client, proposal_
             "lines-1-quantity": ["12"],
             "lines-1-unit_cost": ["40000"],
             "lines-1-currency": ["KHR"],
-            "lines-1-activity": [str(proposal.activities.get().pk)],
+            "lines-1-activity": ["1 · Big performance day"],  # as the page's list offers it
             "rate_KHR": ["0.00023"],
         }
     )
