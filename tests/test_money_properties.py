@@ -28,7 +28,7 @@ from ccop import money
 from ccop.money import MoneyError
 from grants.models import Fund
 from proposals import services, spreadsheets
-from proposals.forms import BudgetLineForm, RatesForm
+from proposals.forms import ActivityChoices, BudgetLineForm, RatesForm
 from proposals.models import BudgetLine, ExchangeRate, Proposal
 from proposals.selectors import budget_summary
 
@@ -294,7 +294,7 @@ def _line_form(quantity: str, unit_cost: str) -> BudgetLineForm:
         },
         category_choices=BudgetLine.Category.choices,
         currency_choices=[("EUR", "EUR")],
-        activity_choices=[("", "—")],
+        activity_choices=ActivityChoices([]),
         default_currency="EUR",
     )
 
