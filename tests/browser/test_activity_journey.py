@@ -166,7 +166,9 @@ def test_a_workshop_report_from_a_phone_sent_back_once_then_accepted_and_publish
     expect(images).to_have_count(2)
     for image in images.all():
         image.scroll_into_view_if_needed()
-        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        page.wait_for_function(
+            "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=30_000
+        )
     check_page(page)
     submit(page, lambda: page.get_by_role("button", name="Submit to the facilitators").click())
     expect(page.locator("main .alert-success")).to_contain_text("Report submitted")
