@@ -123,6 +123,20 @@ def tab_to(page: Page, selector: str, *, max_presses: int = 40) -> int:
     )
 
 
+def skip_to_content(page: Page) -> None:
+    """Do what a keyboard user does on a page with long navigation: from the top of the
+    document, Tab to the first link ("Skip to main content": the admin's and the portal's
+    first focusable element), press Enter; the next Tab goes into the page's main content."""
+    focus_document_start(page)
+    page.keyboard.press("Tab")
+    href = page.evaluate("() => document.activeElement?.getAttribute('href')") or ""
+    assert href.startswith("#") and len(href) > 1, (
+        f"the first focusable element is not a skip link: {focused(page)}"
+    )
+    page.keyboard.press("Enter")
+    page.wait_for_function("(id) => document.activeElement?.id === id", arg=href[1:])
+
+
 def focus_document_start(page: Page) -> None:
     """Put the keyboard's starting point at the top of the document, as on a fresh load
     without autofocus (the login form focuses its first field): the next Tab goes to the
